@@ -1,0 +1,88 @@
+import type { Aggregator } from '../plan/task.js';
+import { KeyMap } from './key-map.js';
+import { OperatorFailure, resolveFn } from './pipeline.js';
+
+/**
+ * Combining records by key, the same on both sides of a shuffle: the map side folds values into
+ * combiners (`add`), the reduce side folds combiners from every map task (`merge`). Keyed
+ * aggregators only; `none` and `sort` move records without combining.
+ */
+export interface Combiner {
+  /** Map side: fold one `[key, value]` record in. */
+  add(key: unknown, value: unknown): void;
+  /** Reduce side: fold one combiner written by a map task in. */
+  merge(key: unknown, combiner: unknown): void;
+  entries(): IterableIterator<[unknown, unknown]>;
+}
+
+function call<R>(op: string, body: () => R): R {
+  try {
+    return body();
+  } catch (e) {
+    throw new OperatorFailure(op, e);
+  }
+}
+
+export function createCombiner(agg: Aggregator): Combiner {
+  const map = new KeyMap<unknown>();
+  switch (agg.kind) {
+    case 'combine': {
+      const create = agg.create ? resolveFn(agg.create) : undefined;
+      const mergeValue = resolveFn(agg.merge);
+      const mergeCombiners = resolveFn(agg.mergeCombiners);
+      const op = agg.op;
+      return {
+        add(k, v) {
+          const c = map.get(k);
+          if (c === undefined) map.set(k, create ? call(op, () => create(v)) : v);
+          else map.set(k, call(op, () => mergeValue(c, v)));
+        },
+        merge(k, c2) {
+          const c = map.get(k);
+          map.set(k, c === undefined ? c2 : call(op, () => mergeCombiners(c, c2)));
+        },
+        entries: () => map.entries(),
+      };
+    }
+    case 'group':
+      return {
+        add(k, v) {
+          const vs = map.get(k) as unknown[] | undefined;
+          if (vs) vs.push(v);
+          else map.set(k, [v]);
+        },
+        merge(k, more) {
+          const vs = map.get(k) as unknown[] | undefined;
+          if (vs) for (const v of more as unknown[]) vs.push(v);
+          else map.set(k, more);
+        },
+        entries: () => map.entries(),
+      };
+    case 'cogroup': {
+      const sides = agg.sides;
+      const slot = (k: unknown): unknown[][] => {
+        let s = map.get(k) as unknown[][] | undefined;
+        if (!s) {
+          s = Array.from({ length: sides }, () => []);
+          map.set(k, s);
+        }
+        return s;
+      };
+      return {
+        add(k, tagged) {
+          const [side, v] = tagged as [number, unknown];
+          slot(k)[side].push(v);
+        },
+        merge(k, more) {
+          const s = slot(k);
+          (more as unknown[][]).forEach((vs, i) => {
+            for (const v of vs) s[i].push(v);
+          });
+        },
+        entries: () => map.entries(),
+      };
+    }
+    default:
+      throw new TypeError(`aggregator '${agg.kind}' does not combine by key`);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * A map from keys to values that compares keys as PySpark does: by value. Strings, numbers,
+ * booleans and null are JavaScript Map keys already; a compound key (a tuple such as
+ * `['a', 1]`, or an object) is looked up by its JSON text, and the first instance seen is kept
+ * as the key that is emitted.
+ */
+export class KeyMap<V> {
+  readonly #simple = new Map<unknown, V>();
+  readonly #compound = new Map<string, { key: unknown; value: V }>();
+
+  get size(): number {
+    return this.#simple.size + this.#compound.size;
+  }
+
+  get(key: unknown): V | undefined {
+    if (typeof key !== 'object' || key === null) return this.#simple.get(key);
+    return this.#compound.get(canonical(key))?.value;
+  }
+
+  set(key: unknown, value: V): void {
+    if (typeof key !== 'object' || key === null) {
+      this.#simple.set(key, value);
+      return;
+    }
+    const id = canonical(key);
+    const entry = this.#compound.get(id);
+    if (entry) entry.value = value;
+    else this.#compound.set(id, { key, value });
+  }
+
+  *entries(): IterableIterator<[unknown, V]> {
+    yield* this.#simple.entries();
+    for (const { key, value } of this.#compound.values()) yield [key, value];
+  }
+}
+
+function canonical(key: object): string {
+  return JSON.stringify(key, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+}

@@ -1,0 +1,148 @@
+import { NotAPairError } from '../errors.js';
+import { compileFunction } from '../plan/ship.js';
+import type { FnRef, NarrowOp } from '../plan/task.js';
+
+/**
+ * The narrow operations of a stage as a push chain: the source pushes each record into the first
+ * operation, which pushes its outputs into the next, down to the sink. No intermediate array is
+ * built per operation; only partition-wide operations (`glom`, `mapPartitions`) buffer.
+ */
+export interface Consumer {
+  push(record: unknown): void;
+  end(): void;
+}
+
+/** An error raised inside an operator, tagged with the operator's name. */
+export class OperatorFailure extends Error {
+  readonly op: string;
+  readonly original: unknown;
+  constructor(op: string, original: unknown) {
+    super(original instanceof Error ? original.message : String(original));
+    this.op = op;
+    this.original = original;
+  }
+}
+
+export function resolveFn(ref: FnRef): (...args: any[]) => any {
+  return typeof ref === 'function' ? ref : compileFunction(ref);
+}
+
+/**
+ * Thrown by a sink that needs no more records (`take`): it unwinds the chain and the source stops.
+ * Not an error, so operators let it through untagged.
+ */
+export class PartitionDone extends Error {}
+
+/** Runs `body` and tags anything it throws with `op`, unless already tagged further down. */
+function guarded<R>(op: string, body: () => R): R {
+  try {
+    return body();
+  } catch (e) {
+    throw e instanceof OperatorFailure || e instanceof PartitionDone ? e : new OperatorFailure(op, e);
+  }
+}
+
+function asPair(op: string, record: unknown): [unknown, unknown] {
+  if (!Array.isArray(record) || record.length !== 2) throw new OperatorFailure(op, new NotAPairError(op, record));
+  return record as [unknown, unknown];
+}
+
+/** Builds the chain for `ops` ending in `sink`; `partition` is the task's partition index. */
+export function buildChain(ops: readonly NarrowOp[], sink: Consumer, partition: number): Consumer {
+  let next = sink;
+  for (let i = ops.length - 1; i >= 0; i--) next = stage(ops[i], next, partition);
+  return next;
+}
+
+function stage(op: NarrowOp, next: Consumer, partition: number): Consumer {
+  const name = op.op;
+  switch (op.kind) {
+    case 'map': {
+      const fn = resolveFn(op.fn);
+      return { push: (x) => next.push(guarded(name, () => fn(x))), end: () => next.end() };
+    }
+    case 'keyBy': {
+      const fn = resolveFn(op.fn);
+      return { push: (x) => next.push([guarded(name, () => fn(x)), x]), end: () => next.end() };
+    }
+    case 'filter': {
+      const fn = resolveFn(op.fn);
+      return {
+        push: (x) => {
+          if (guarded(name, () => fn(x))) next.push(x);
+        },
+        end: () => next.end(),
+      };
+    }
+    case 'flatMap': {
+      const fn = resolveFn(op.fn);
+      return {
+        push: (x) => guarded(name, () => { for (const y of fn(x)) next.push(y); }),
+        end: () => next.end(),
+      };
+    }
+    case 'mapValues': {
+      const fn = resolveFn(op.fn);
+      return {
+        push: (x) => {
+          const [k, v] = asPair(name, x);
+          next.push([k, guarded(name, () => fn(v))]);
+        },
+        end: () => next.end(),
+      };
+    }
+    case 'flatMapValues': {
+      const fn = resolveFn(op.fn);
+      return {
+        push: (x) => {
+          const [k, v] = asPair(name, x);
+          guarded(name, () => { for (const y of fn(v)) next.push([k, y]); });
+        },
+        end: () => next.end(),
+      };
+    }
+    case 'mapPartitions': {
+      const fn = resolveFn(op.fn);
+      const buffer: unknown[] = [];
+      return {
+        push: (x) => void buffer.push(x),
+        end: () => {
+          guarded(name, () => {
+            const out = op.withIndex ? fn(partition, buffer) : fn(buffer);
+            for (const y of out) next.push(y);
+          });
+          next.end();
+        },
+      };
+    }
+    case 'glom': {
+      const buffer: unknown[] = [];
+      return {
+        push: (x) => void buffer.push(x),
+        end: () => {
+          next.push(buffer);
+          next.end();
+        },
+      };
+    }
+    case 'tagSide':
+      return {
+        push: (x) => {
+          const [k, v] = asPair(name, x);
+          next.push([k, [op.side, v]]);
+        },
+        end: () => next.end(),
+      };
+    case 'joinRows':
+      return { push: (x) => joinRows(op.join, x as [unknown, unknown[][]], next), end: () => next.end() };
+  }
+}
+
+/** The rows of one cogrouped key for each join kind; a missing side is `null`, as PySpark's None. */
+function joinRows(kind: 'inner' | 'left' | 'right' | 'full', [k, [left, right]]: [unknown, unknown[][]], next: Consumer): void {
+  const ls = left.length > 0 ? left : kind === 'right' || kind === 'full' ? [null] : [];
+  const rs = right.length > 0 ? right : kind === 'left' || kind === 'full' ? [null] : [];
+  if (left.length === 0 && kind !== 'right' && kind !== 'full') return;
+  if (right.length === 0 && kind !== 'left' && kind !== 'full') return;
+  for (const l of ls) for (const r of rs) next.push([k, [l, r]]);
+}

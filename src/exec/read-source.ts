@@ -1,0 +1,57 @@
+import { LineSegmentView } from '../memory/line-segment.js';
+import { BlockSection } from '../memory/partitioned-block.js';
+import type { SourceDesc } from '../plan/task.js';
+import { createCombiner } from './aggregate.js';
+import { compareValues } from './compare.js';
+import type { Consumer } from './pipeline.js';
+
+/** Pushes every record of a task's source partition into `out`, then ends it. */
+export function readSource(desc: SourceDesc, out: Consumer): void {
+  switch (desc.kind) {
+    case 'lines':
+      for (const range of desc.ranges) {
+        const seg = new LineSegmentView(range.sab);
+        seg.markRead();
+        const { offsets } = seg;
+        // A Buffer over the shared bytes, not a copy; each line is decoded once, here, with
+        // invalid UTF-8 becoming U+FFFD.
+        const buf = Buffer.from(seg.bytes.buffer, seg.bytes.byteOffset, seg.bytes.byteLength);
+        for (let i = range.from; i < range.to; i++) out.push(buf.toString('utf8', offsets[i], offsets[i + 1]));
+      }
+      break;
+    case 'block': {
+      const { count, reader } = new BlockSection(desc.sab, desc.section);
+      for (let i = 0; i < count; i++) out.push(reader.read());
+      break;
+    }
+    case 'shuffle':
+      readShuffle(desc, out);
+      break;
+    case 'empty':
+      break;
+  }
+  out.end();
+}
+
+/** Reduce side of a shuffle: section `desc.section` of every map task's block. */
+function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consumer): void {
+  const { agg } = desc;
+  const sections = desc.blocks.map((sab) => new BlockSection(sab, desc.section));
+  if (agg.kind === 'none') {
+    for (const { count, reader } of sections) for (let i = 0; i < count; i++) out.push(reader.read());
+    return;
+  }
+  if (agg.kind === 'sort') {
+    const rows: [unknown, unknown][] = [];
+    for (const { count, reader } of sections) for (let i = 0; i < count; i++) rows.push([reader.read(), reader.read()]);
+    const sign = agg.ascending ? 1 : -1;
+    rows.sort((a, b) => sign * compareValues(a[0], b[0]));
+    for (const row of rows) out.push(row[1]);
+    return;
+  }
+  const combiner = createCombiner(agg);
+  for (const { count, reader } of sections) {
+    for (let i = 0; i < count; i++) combiner.merge(reader.read(), reader.read());
+  }
+  for (const entry of combiner.entries()) out.push(entry);
+}

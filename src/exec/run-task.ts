@@ -1,0 +1,32 @@
+import { threadId } from 'node:worker_threads';
+import type { Task, TaskResult } from '../plan/task.js';
+import { buildChain, OperatorFailure, PartitionDone } from './pipeline.js';
+import { readSource } from './read-source.js';
+import { createSink } from './sinks.js';
+
+/**
+ * Runs one task to completion on the current thread. Never throws: a failure in user code comes
+ * back as a result naming the operator, with the original name, message and stack, so the
+ * driver can fail the batch with a typed error instead of a bare error from a worker.
+ */
+export function runTask(task: Task): TaskResult {
+  try {
+    const sink = createSink(task.sink, task.partition);
+    try {
+      readSource(task.source, buildChain(task.ops, sink, task.partition));
+    } catch (e) {
+      if (!(e instanceof PartitionDone)) throw e;
+    }
+    return { ok: true, threadId, value: sink.result() };
+  } catch (e) {
+    const op = e instanceof OperatorFailure ? e.op : 'task';
+    const original = e instanceof OperatorFailure ? e.original : e;
+    const err = original instanceof Error ? original : new Error(String(original));
+    const code = (err as { code?: unknown }).code;
+    return {
+      ok: false,
+      threadId,
+      error: { op, name: err.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) },
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { Piscina } from 'piscina';
+import type { Task, TaskResult } from '../plan/task.js';
+import { runTask } from './run-task.js';
+
+/** Where tasks run: in this thread (master `local`) or on a pool of worker threads. */
+export interface TaskRunner {
+  /** How many tasks can run at once; the default number of partitions. */
+  readonly parallelism: number;
+  run(task: Task): Promise<TaskResult>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Master `local`: tasks run on the calling thread, so user functions are the closures themselves.
+ * Each task yields to the event loop first so that receivers and timers keep running between tasks.
+ */
+export class InProcessRunner implements TaskRunner {
+  readonly parallelism = 1;
+
+  async run(task: Task): Promise<TaskResult> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return runTask(task);
+  }
+
+  async destroy(): Promise<void> {}
+}
+
+/**
+ * Master `local[N]`: one Piscina pool of N threads. Run from TypeScript sources (tests, `tsx`),
+ * the worker is the `.ts` entry loaded through tsx; from the build, the compiled `.js` beside us.
+ */
+export class PoolRunner implements TaskRunner {
+  readonly parallelism: number;
+  readonly #pool: Piscina<Task, TaskResult>;
+
+  constructor(threads: number) {
+    this.parallelism = threads;
+    const fromSource = import.meta.url.endsWith('.ts');
+    this.#pool = new Piscina<Task, TaskResult>({
+      filename: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      execArgv: fromSource ? ['--import', 'tsx'] : [],
+    });
+  }
+
+  run(task: Task): Promise<TaskResult> {
+    return this.#pool.run(task);
+  }
+
+  async destroy(): Promise<void> {
+    await this.#pool.destroy();
+  }
+}

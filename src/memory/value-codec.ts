@@ -1,0 +1,228 @@
+import { deserialize, serialize } from 'node:v8';
+
+/**
+ * The record codec: how a JavaScript value is laid out as bytes in a partitioned block (shuffle
+ * output, parallelized data). Tags and widths are drawn in `native-layouts/README.md`
+ * ("Value encoding"). Equal keys always encode to equal bytes (the hash partitioner relies on it),
+ * so `-0` is written as `0` and every string as UTF-8.
+ *
+ * Why not `v8.serialize` for everything: it costs a header and a call per value, and its bytes for
+ * equal strings differ between one- and two-byte representations, which would break hashing.
+ * It remains the fallback for values with no tag of their own (Map, Set, Date, typed arrays…).
+ */
+const Tag = {
+  Null: 0,
+  Undefined: 1,
+  False: 2,
+  True: 3,
+  Int32: 4,
+  Float64: 5,
+  String: 6,
+  Array: 7,
+  Object: 8,
+  BigInt: 9,
+  V8: 10,
+} as const;
+
+/** A growable byte buffer that values are encoded into. */
+export class ValueWriter {
+  buf: Buffer;
+  length = 0;
+
+  constructor(initial = 1024) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  ensure(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+
+  /** Appends another writer's bytes (used to move an encoded key into its partition). */
+  appendBytes(src: Uint8Array, start: number, end: number): void {
+    this.ensure(end - start);
+    this.buf.set(src.subarray(start, end), this.length);
+    this.length += end - start;
+  }
+
+  write(v: unknown): void {
+    switch (typeof v) {
+      case 'string':
+        return this.#string(v);
+      case 'number':
+        if ((v | 0) === v) {
+          // `v | 0` also turns -0 into 0, so the two equal keys encode alike.
+          this.ensure(5);
+          this.buf[this.length] = Tag.Int32;
+          this.buf.writeInt32LE(v | 0, this.length + 1);
+          this.length += 5;
+        } else {
+          this.ensure(9);
+          this.buf[this.length] = Tag.Float64;
+          this.buf.writeDoubleLE(v, this.length + 1);
+          this.length += 9;
+        }
+        return;
+      case 'boolean':
+        return this.#tag(v ? Tag.True : Tag.False);
+      case 'undefined':
+        return this.#tag(Tag.Undefined);
+      case 'bigint': {
+        this.#tag(Tag.BigInt);
+        return this.#raw(v.toString());
+      }
+      case 'object':
+        if (v === null) return this.#tag(Tag.Null);
+        if (Array.isArray(v)) {
+          this.ensure(5);
+          this.buf[this.length] = Tag.Array;
+          this.buf.writeUInt32LE(v.length, this.length + 1);
+          this.length += 5;
+          for (let i = 0; i < v.length; i++) this.write(v[i]);
+          return;
+        }
+        if (isPlainObject(v)) {
+          const keys = Object.keys(v);
+          this.ensure(5);
+          this.buf[this.length] = Tag.Object;
+          this.buf.writeUInt32LE(keys.length, this.length + 1);
+          this.length += 5;
+          for (const k of keys) {
+            this.#raw(k);
+            this.write((v as Record<string, unknown>)[k]);
+          }
+          return;
+        }
+        return this.#v8(v);
+      default:
+        // Functions and symbols cannot cross threads; v8.serialize raises the clear DataCloneError.
+        return this.#v8(v);
+    }
+  }
+
+  #tag(t: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = t;
+  }
+
+  #string(s: string): void {
+    this.ensure(5 + s.length * 3);
+    this.buf[this.length] = Tag.String;
+    const n = this.buf.write(s, this.length + 5, 'utf8');
+    this.buf.writeUInt32LE(n, this.length + 1);
+    this.length += 5 + n;
+  }
+
+  /** A length-prefixed UTF-8 string with no tag (object keys, bigint digits). */
+  #raw(s: string): void {
+    this.ensure(4 + s.length * 3);
+    const n = this.buf.write(s, this.length + 4, 'utf8');
+    this.buf.writeUInt32LE(n, this.length);
+    this.length += 4 + n;
+  }
+
+  #v8(v: unknown): void {
+    const bytes = serialize(v);
+    this.ensure(5 + bytes.length);
+    this.buf[this.length] = Tag.V8;
+    this.buf.writeUInt32LE(bytes.length, this.length + 1);
+    this.buf.set(bytes, this.length + 5);
+    this.length += 5 + bytes.length;
+  }
+}
+
+/** Reads values back from a byte range (usually a Buffer over a SharedArrayBuffer). */
+export class ValueReader {
+  readonly buf: Buffer;
+  pos: number;
+  readonly end: number;
+
+  constructor(buf: Buffer, start: number, end: number) {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  read(): unknown {
+    const b = this.buf;
+    const tag = b[this.pos++];
+    switch (tag) {
+      case Tag.Null:
+        return null;
+      case Tag.Undefined:
+        return undefined;
+      case Tag.False:
+        return false;
+      case Tag.True:
+        return true;
+      case Tag.Int32: {
+        const v = b.readInt32LE(this.pos);
+        this.pos += 4;
+        return v;
+      }
+      case Tag.Float64: {
+        const v = b.readDoubleLE(this.pos);
+        this.pos += 8;
+        return v;
+      }
+      case Tag.String: {
+        const n = b.readUInt32LE(this.pos);
+        const s = b.toString('utf8', this.pos + 4, this.pos + 4 + n);
+        this.pos += 4 + n;
+        return s;
+      }
+      case Tag.Array: {
+        const n = b.readUInt32LE(this.pos);
+        this.pos += 4;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = this.read();
+        return out;
+      }
+      case Tag.Object: {
+        const n = b.readUInt32LE(this.pos);
+        this.pos += 4;
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < n; i++) {
+          const k = this.#raw();
+          out[k] = this.read();
+        }
+        return out;
+      }
+      case Tag.BigInt:
+        return BigInt(this.#raw());
+      case Tag.V8: {
+        const n = b.readUInt32LE(this.pos);
+        const v = deserialize(b.subarray(this.pos + 4, this.pos + 4 + n));
+        this.pos += 4 + n;
+        return v;
+      }
+      default:
+        throw new TypeError(`corrupt record block: unknown value tag ${tag} at byte ${this.pos - 1}`);
+    }
+  }
+
+  #raw(): string {
+    const n = this.buf.readUInt32LE(this.pos);
+    const s = this.buf.toString('utf8', this.pos + 4, this.pos + 4 + n);
+    this.pos += 4 + n;
+    return s;
+  }
+}
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}

@@ -1,0 +1,213 @@
+/**
+ * User functions cross to worker threads as source text: `fn.toString()` at definition time,
+ * recompiled in the worker. Only the text travels, so a function that reads a variable of its
+ * enclosing scope would find it missing on the worker; we refuse such functions up front, with
+ * the names of the variables, instead of failing later with a ReferenceError on some thread.
+ */
+import vm from 'node:vm';
+import { parse } from 'acorn';
+import type * as ESTree from 'estree';
+import { analyze } from 'periscopic';
+import { ClosureCaptureError, FunctionSourceError } from '../errors.js';
+
+/** A function made ready to cross to a worker: its source, plus an explicit context. */
+export interface ShippedFunction {
+  /** Unique per {@link shipFunction} call in this process; workers cache compiled functions by it. */
+  readonly id: number;
+  /** JS text that, as an expression, evaluates to the function. */
+  readonly source: string;
+  /** Names the source may use besides globals: shipped functions, or structured-cloneable values. */
+  readonly context?: Readonly<Record<string, ShippedContextValue>>;
+}
+
+/** One context entry: a function (shipped in turn) or a structured-cloneable value. */
+export type ShippedContextValue = { readonly fn: ShippedFunction } | { readonly value: unknown };
+
+/**
+ * Bundler helpers that transpilers inject into function bodies and that we therefore provide in
+ * the compiled scope. tsx (esbuild with keepNames) rewrites nested named functions as
+ * `function inner(){…}__name(inner,"inner")` so that `.name` survives minification; the helper
+ * itself lives at the top of the transformed module, i.e. outside the function's text. Vitest 4
+ * on Vite 8 transforms with oxc, which (without keepNames) injects nothing: `toString()` there is
+ * the plain, reformatted source. tsc at es2022 injects nothing for these shapes either.
+ */
+const HELPERS: Readonly<Record<string, unknown>> = {
+  __name: (target: object, value: string) => Object.defineProperty(target, 'name', { value, configurable: true }),
+};
+
+/**
+ * Globals that exist in a Node worker thread but not in a bare vm context. Module-scoped names
+ * (require, module, exports, __dirname, __filename) are deliberately absent: they are not globals,
+ * and a recompiled function cannot see them.
+ */
+const NODE_GLOBALS = [
+  'global', 'globalThis', 'process', 'Buffer', 'console', 'WebAssembly',
+  'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate',
+  'queueMicrotask', 'structuredClone', 'atob', 'btoa', 'performance', 'crypto', 'fetch',
+  'TextEncoder', 'TextDecoder', 'TextEncoderStream', 'TextDecoderStream', 'URL', 'URLSearchParams',
+  'AbortController', 'AbortSignal', 'Event', 'EventTarget', 'CustomEvent', 'DOMException',
+  'Blob', 'File', 'FormData', 'Headers', 'Request', 'Response',
+  'BroadcastChannel', 'MessageChannel', 'MessagePort', 'MessageEvent',
+  'ReadableStream', 'WritableStream', 'TransformStream', 'CompressionStream', 'DecompressionStream',
+  'ByteLengthQueuingStrategy', 'CountQueuingStrategy',
+];
+
+let allowList: ReadonlySet<string> | undefined;
+
+/**
+ * JS built-ins come from a fresh vm context, not from this thread's globalThis: test runners and
+ * the application itself add globals that a worker thread will not have.
+ */
+function globalNames(): ReadonlySet<string> {
+  if (!allowList) {
+    const builtins = vm.runInContext('Object.getOwnPropertyNames(globalThis)', vm.createContext()) as string[];
+    allowList = new Set([...builtins, ...NODE_GLOBALS, ...Object.keys(HELPERS)]);
+  }
+  return allowList;
+}
+
+let nextId = 1;
+
+/**
+ * Prepares `fn` to run on a worker thread (definition time, main thread).
+ *
+ * @param fn the user function; its `toString()` must be complete, self-contained source.
+ * @param operator the operator it is given to (`map`, `reduceByKey`, …), named in errors.
+ * @param context values and functions the source may use by name; functions are shipped in turn,
+ *   other values must survive `structuredClone` and are snapshotted now.
+ * @throws ClosureCaptureError if the source uses variables of its enclosing scope.
+ * @throws FunctionSourceError if the source cannot be shipped (native, bound, class, bad context).
+ */
+export function shipFunction(fn: Function, operator: string, context?: Record<string, unknown>): ShippedFunction {
+  if (typeof fn !== 'function') throw new FunctionSourceError(operator, `expected a function, got ${typeof fn}`);
+  const { source, root } = toExpression(String(fn), operator);
+
+  // Every non-arrow function has an implicit `arguments` binding; declaring it as a parameter
+  // lets the scope analysis report only an `arguments` that an arrow borrows from outside.
+  eachNode(root, (node) => {
+    if (node.type === 'FunctionExpression' || node.type === 'FunctionDeclaration') {
+      node.params.push({ type: 'Identifier', name: 'arguments' });
+    }
+  });
+  const allowed = globalNames();
+  const captured = [...analyze(root).globals]
+    .filter(([name]) => !allowed.has(name) && !(context && Object.hasOwn(context, name)))
+    // periscopic keeps the first reference of each name; order by where it appears.
+    .sort(([, a], [, b]) => position(a) - position(b))
+    .map(([name]) => name);
+  if (captured.length > 0) throw new ClosureCaptureError(operator, captured);
+
+  const id = nextId++;
+  if (!context) return { id, source };
+  const shipped: Record<string, ShippedContextValue> = {};
+  for (const [key, value] of Object.entries(context)) {
+    if (!isParameterName(key) || Object.hasOwn(HELPERS, key)) {
+      throw new FunctionSourceError(operator, `context key '${key}' is not usable as a variable name`);
+    }
+    if (typeof value === 'function') {
+      shipped[key] = { fn: shipFunction(value, `${operator} context '${key}'`) };
+      continue;
+    }
+    try {
+      // Snapshot now, so the main thread (master 'local') and workers see the same value.
+      shipped[key] = { value: structuredClone(value) };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new FunctionSourceError(operator, `context value '${key}' cannot be sent to a worker thread (${why})`);
+    }
+  }
+  return { id, source, context: shipped };
+}
+
+/** Turns `fn.toString()` into an expression source, and the function node to analyse. */
+function toExpression(text: string, operator: string): { source: string; root: ESTree.Node } {
+  const first = parseExpression(`(${text})`);
+  if (first.expression) {
+    const node = first.expression;
+    if (node.type === 'ArrowFunctionExpression' || node.type === 'FunctionExpression') return { source: text, root: node };
+    if (node.type === 'ClassExpression') {
+      throw new FunctionSourceError(operator, 'it is a class; pass a function (which may construct the class)');
+    }
+  }
+  // Method shorthand (`foo(x) {…}`, `async *gen() {…}`) is not an expression on its own, but is
+  // a valid member of an object literal: ship `({ foo(x) {…} }).foo`.
+  const obj = parseExpression(`({${text}})`).expression;
+  const member = obj?.type === 'ObjectExpression' && obj.properties.length === 1 ? obj.properties[0] : undefined;
+  if (member?.type === 'Property' && member.value.type === 'FunctionExpression') {
+    if (member.computed) throw new FunctionSourceError(operator, `a method with a computed name cannot be shipped; use a function`);
+    if (member.kind !== 'init') throw new FunctionSourceError(operator, `it is a ${member.kind}ter; use a function`);
+    const key = member.key;
+    const access = key.type === 'Identifier' ? `.${key.name}` : `[${JSON.stringify(String((key as ESTree.Literal).value))}]`;
+    return { source: `({${text}})${access}`, root: member.value };
+  }
+  if (text.includes('[native code]')) {
+    throw new FunctionSourceError(operator, 'it is native code or a bound function; wrap it: (x) => Math.max(...x)');
+  }
+  throw new FunctionSourceError(operator, `its source is not a function expression (${first.error ?? 'unexpected shape'})`);
+}
+
+function parseExpression(text: string): { expression?: ESTree.Expression; error?: string } {
+  let program: ESTree.Program;
+  try {
+    program = parse(text, { ecmaVersion: 'latest' }) as unknown as ESTree.Program;
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+  const statement = program.body.length === 1 ? program.body[0] : undefined;
+  return statement?.type === 'ExpressionStatement' ? { expression: statement.expression } : {};
+}
+
+/** Whether `key` can be a parameter of the strict-mode function compileFunction builds. */
+function isParameterName(key: string): boolean {
+  const { expression } = parseExpression(`(${key}) => { "use strict"; }`);
+  if (expression?.type !== 'ArrowFunctionExpression') return false;
+  const [param, ...rest] = expression.params;
+  return rest.length === 0 && param?.type === 'Identifier' && param.name === key;
+}
+
+function eachNode(node: ESTree.Node, visit: (node: ESTree.Node) => void): void {
+  visit(node);
+  for (const value of Object.values(node)) {
+    for (const child of Array.isArray(value) ? value : [value]) {
+      if (child !== null && typeof child === 'object' && typeof (child as { type?: unknown }).type === 'string') {
+        eachNode(child as ESTree.Node, visit);
+      }
+    }
+  }
+}
+
+function position(node: ESTree.Node): number {
+  return (node as ESTree.Node & { start?: number }).start ?? 0;
+}
+
+const MAX_CACHED = 10_000;
+const compiled = new Map<number, (...args: any[]) => any>();
+
+/**
+ * Recompiles a shipped function (worker side; also usable on the main thread), binding its
+ * context names and the bundler helpers. Cached by `id`.
+ *
+ * @throws FunctionSourceError if the source does not compile to a function.
+ */
+export function compileFunction(shipped: ShippedFunction): (...args: any[]) => any {
+  const cached = compiled.get(shipped.id);
+  if (cached) return cached;
+  const entries = Object.entries(shipped.context ?? {});
+  const names = [...Object.keys(HELPERS), ...entries.map(([key]) => key)];
+  const values = [
+    ...Object.values(HELPERS),
+    ...entries.map(([, entry]) => ('fn' in entry ? compileFunction(entry.fn) : entry.value)),
+  ];
+  let fn: unknown;
+  try {
+    fn = new Function(...names, `"use strict"; return (${shipped.source});`)(...values);
+  } catch (err) {
+    const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    throw new FunctionSourceError(`function #${shipped.id}`, `its source does not compile (${why})`);
+  }
+  if (typeof fn !== 'function') throw new FunctionSourceError(`function #${shipped.id}`, 'its source is not a function');
+  // Workers live long and see many jobs; a bound cache is enough, the ids are never reused.
+  if (compiled.size >= MAX_CACHED) compiled.clear();
+  compiled.set(shipped.id, fn as (...args: any[]) => any);
+  return fn as (...args: any[]) => any;
+}

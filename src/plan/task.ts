@@ -1,0 +1,80 @@
+import type { ShippedFunction } from './ship.js';
+
+/**
+ * The task contract between the planner (main thread) and the executor (a worker, or the main
+ * thread under master `local`). Everything here is structured-cloneable: shared memory travels as
+ * SharedArrayBuffer handles inside the task object, never as copies.
+ *
+ * A task reads one partition from a source, pushes each record through a chain of narrow
+ * operations, and hands the results to a sink.
+ */
+
+/** A user function: shipped by source to workers, or the function itself under `local`. */
+export type FnRef = ShippedFunction | ((...args: any[]) => any);
+
+/** Narrow operations: one record (or one partition) in, any number out, no data movement. */
+export type NarrowOp =
+  | { readonly kind: 'map' | 'flatMap' | 'filter' | 'mapValues' | 'flatMapValues' | 'keyBy'; readonly fn: FnRef; readonly op: string }
+  | { readonly kind: 'mapPartitions'; readonly fn: FnRef; readonly op: string; readonly withIndex: boolean }
+  | { readonly kind: 'glom'; readonly op: string }
+  /** Tags a pair's value with the side it comes from, ahead of a cogroup shuffle. */
+  | { readonly kind: 'tagSide'; readonly side: number; readonly sides: number; readonly op: string }
+  /** Expands cogrouped `[k, [vs0, vs1]]` into the rows of a join of the given kind. */
+  | { readonly kind: 'joinRows'; readonly join: 'inner' | 'left' | 'right' | 'full'; readonly op: string };
+
+/** How a shuffle map task combines records before they leave it, and how reducers merge them. */
+export type Aggregator =
+  /** combineByKey; `create` absent means the value is its own combiner (reduceByKey). */
+  | { readonly kind: 'combine'; readonly create?: FnRef; readonly merge: FnRef; readonly mergeCombiners: FnRef; readonly op: string }
+  /** groupByKey: a combiner is the array of values. */
+  | { readonly kind: 'group'; readonly op: string }
+  /** cogroup of `sides` tagged inputs: a combiner is one array of values per side. */
+  | { readonly kind: 'cogroup'; readonly sides: number; readonly op: string }
+  /** No keys: records move as they are (repartition). */
+  | { readonly kind: 'none'; readonly op: string }
+  /** `[sortKey, record]` pairs, sorted by key on the reduce side (sortBy). */
+  | { readonly kind: 'sort'; readonly ascending: boolean; readonly op: string };
+
+export type Partitioner =
+  | { readonly kind: 'hash'; readonly partitions: number }
+  | { readonly kind: 'roundRobin'; readonly partitions: number }
+  /** Range partitioning by sort key; `bounds` has partitions − 1 ascending keys. */
+  | { readonly kind: 'range'; readonly bounds: readonly unknown[]; readonly ascending: boolean };
+
+/** One line segment's lines [from, to). */
+export interface LineRange {
+  readonly sab: SharedArrayBuffer;
+  readonly from: number;
+  readonly to: number;
+}
+
+export type SourceDesc =
+  | { readonly kind: 'lines'; readonly ranges: readonly LineRange[] }
+  | { readonly kind: 'block'; readonly sab: SharedArrayBuffer; readonly section: number }
+  | { readonly kind: 'shuffle'; readonly blocks: readonly SharedArrayBuffer[]; readonly section: number; readonly agg: Aggregator }
+  | { readonly kind: 'empty' };
+
+export type SinkDesc =
+  | { readonly kind: 'collect' }
+  | { readonly kind: 'count' }
+  | { readonly kind: 'take'; readonly n: number }
+  | { readonly kind: 'shuffle'; readonly partitioner: Partitioner; readonly agg: Aggregator }
+  /** Sort keys of the partition, sorted, thinned to at most `n` evenly spaced (range bounds). */
+  | { readonly kind: 'sampleKeys'; readonly n: number; readonly ascending: boolean };
+
+export interface Task {
+  readonly source: SourceDesc;
+  readonly ops: readonly NarrowOp[];
+  readonly sink: SinkDesc;
+  /** Index of the partition this task computes (mapPartitionsWithIndex, round-robin start). */
+  readonly partition: number;
+}
+
+/** What a task sends back; `threadId` shows where it ran (0 is the main thread). */
+export type TaskResult =
+  | { readonly ok: true; readonly threadId: number; readonly value: unknown }
+  | {
+      readonly ok: false;
+      readonly threadId: number;
+      readonly error: { readonly op: string; readonly name: string; readonly message: string; readonly stack?: string; readonly code?: string };
+    };

@@ -1,0 +1,144 @@
+import { UserFunctionError } from '../errors.js';
+import { compareValues } from '../exec/compare.js';
+import type { TaskRunner } from '../exec/task-runner.js';
+import type { Aggregator, NarrowOp, Partitioner, SinkDesc, SourceDesc, Task } from '../plan/task.js';
+
+/**
+ * Lineage and its execution. An RDD is a node in a graph of sources, narrow operations, unions and
+ * shuffles. Planning walks the graph from the RDD back to its sources and cuts it at shuffles:
+ * each shuffle's map stage runs first (once per RDD, its output kept for later jobs on the same
+ * RDD, as Spark reuses shuffle files), then the final stage's tasks run the action's sink.
+ */
+export type LineageNode =
+  | { readonly kind: 'source'; readonly partitions: readonly SourceDesc[] }
+  | { readonly kind: 'narrow'; readonly parent: LineageNode; readonly ops: readonly NarrowOp[] }
+  | { readonly kind: 'union'; readonly parents: readonly LineageNode[] }
+  | ShuffleNode;
+
+export interface ShuffleNode {
+  readonly kind: 'shuffle';
+  readonly parent: LineageNode;
+  readonly agg: Aggregator;
+  /**
+   * Partitions after the shuffle; null keeps the parent's count, known only once the parent is
+   * planned (a socket batch has as many partitions as it had data for).
+   */
+  readonly partitions: number | null;
+  /** Partitioner family; `range` bounds are sampled from the data when the stage runs. */
+  readonly partitioner: 'hash' | 'roundRobin' | 'range';
+  /** Map-stage output, computed by the first job that needs it. */
+  output?: Promise<PartitionPlan[]>;
+}
+
+/** What a task of the final stage starts from: a source partition and the narrow ops after it. */
+export interface PartitionPlan {
+  readonly source: SourceDesc;
+  readonly ops: readonly NarrowOp[];
+}
+
+/** Reported to listeners after every task. */
+export interface TaskEndInfo {
+  readonly stageId: number;
+  readonly partition: number;
+  /** The worker thread's id; 0 means the main thread (master `local`). */
+  readonly threadId: number;
+  readonly ok: boolean;
+}
+
+export class DAGScheduler {
+  readonly #runner: TaskRunner;
+  readonly #onTaskEnd: (info: TaskEndInfo) => void;
+  #nextStage = 0;
+
+  constructor(runner: TaskRunner, onTaskEnd: (info: TaskEndInfo) => void) {
+    this.#runner = runner;
+    this.#onTaskEnd = onTaskEnd;
+  }
+
+  get parallelism(): number {
+    return this.#runner.parallelism;
+  }
+
+  /** Plans `node` into its final-stage partitions, running any shuffle map stages it needs. */
+  async plan(node: LineageNode): Promise<PartitionPlan[]> {
+    switch (node.kind) {
+      case 'source':
+        return node.partitions.map((source) => ({ source, ops: [] }));
+      case 'narrow':
+        return (await this.plan(node.parent)).map((p) => ({ source: p.source, ops: [...p.ops, ...node.ops] }));
+      case 'union':
+        return (await Promise.all(node.parents.map((p) => this.plan(p)))).flat();
+      case 'shuffle':
+        node.output ??= this.#runShuffle(node);
+        return node.output;
+    }
+  }
+
+  /** Runs `sink` over the given partitions of `node` (all by default); one result per partition. */
+  async runJob(node: LineageNode, sink: SinkDesc, which?: (plans: PartitionPlan[]) => number[]): Promise<unknown[]> {
+    const plans = await this.plan(node);
+    const indices = which ? which(plans) : plans.map((_, i) => i);
+    return this.#runStage(indices.map((i) => ({ source: plans[i].source, ops: plans[i].ops, sink, partition: i })));
+  }
+
+  /** Number of partitions `node` has, once planned. */
+  async numPartitions(node: LineageNode): Promise<number> {
+    return (await this.plan(node)).length;
+  }
+
+  async #runShuffle(node: ShuffleNode): Promise<PartitionPlan[]> {
+    const parents = await this.plan(node.parent);
+    const partitions = node.partitions ?? Math.max(1, parents.length);
+    const partitioner = await this.#partitioner(node, partitions, parents);
+    const sink: SinkDesc = { kind: 'shuffle', partitioner, agg: node.agg };
+    const blocks = (await this.#runStage(
+      parents.map((p, i) => ({ source: p.source, ops: p.ops, sink, partition: i })),
+    )) as SharedArrayBuffer[];
+    const sections = partitioner.kind === 'range' ? partitioner.bounds.length + 1 : partitioner.partitions;
+    return Array.from({ length: sections }, (_, r) => ({
+      source: { kind: 'shuffle', blocks, section: r, agg: node.agg },
+      ops: [],
+    }));
+  }
+
+  async #partitioner(node: ShuffleNode, partitions: number, parents: PartitionPlan[]): Promise<Partitioner> {
+    if (node.partitioner !== 'range') return { kind: node.partitioner, partitions };
+    const ascending = node.agg.kind === 'sort' ? node.agg.ascending : true;
+    if (partitions <= 1) return { kind: 'range', bounds: [], ascending };
+    // As Spark's RangePartitioner: sample the sort keys of every partition, then cut the sorted
+    // sample into equal slices.
+    const perPartition = 20 * partitions;
+    const samples = (await this.#runStage(
+      parents.map((p, i) => ({ source: p.source, ops: p.ops, sink: { kind: 'sampleKeys', n: perPartition, ascending }, partition: i })),
+    )) as unknown[][];
+    const sign = ascending ? 1 : -1;
+    const all = samples.flat().sort((a, b) => sign * compareValues(a, b));
+    const bounds: unknown[] = [];
+    for (let i = 1; i < partitions && all.length > 0; i++) {
+      const b = all[Math.min(all.length - 1, Math.floor((i * all.length) / partitions))];
+      if (bounds.length === 0 || compareValues(bounds[bounds.length - 1], b) !== 0) bounds.push(b);
+    }
+    return { kind: 'range', bounds, ascending };
+  }
+
+  /**
+   * Runs a stage's tasks together and waits for all of them, so a failed stage never leaves
+   * tasks of its own running into the next job. The first failure fails the stage.
+   */
+  async #runStage(tasks: Task[]): Promise<unknown[]> {
+    const stageId = this.#nextStage++;
+    const results = await Promise.all(tasks.map((t) => this.#runner.run(t)));
+    let failure: UserFunctionError | undefined;
+    const values = results.map((r, i) => {
+      this.#onTaskEnd({ stageId, partition: tasks[i].partition, threadId: r.threadId, ok: r.ok });
+      if (r.ok) return r.value;
+      if (!failure) {
+        const cause = Object.assign(new Error(r.error.message), { name: r.error.name, stack: r.error.stack, code: r.error.code });
+        failure = new UserFunctionError(r.error.op, r.error.message, { cause });
+      }
+      return undefined;
+    });
+    if (failure) throw failure;
+    return values;
+  }
+}

@@ -1,0 +1,130 @@
+import { availableParallelism } from 'node:os';
+import { IllegalArgumentError, IllegalStateError } from '../errors.js';
+import { InProcessRunner, PoolRunner, type TaskRunner } from '../exec/task-runner.js';
+import { setLogLevel } from '../log.js';
+import { parallelizeBlock } from '../memory/partitioned-block.js';
+import { compileFunction, shipFunction } from '../plan/ship.js';
+import type { FnRef } from '../plan/task.js';
+import { DAGScheduler, type TaskEndInfo } from './dag-scheduler.js';
+import { RDD } from './rdd.js';
+
+export interface SparkConf {
+  /** `local` (tasks on this thread), `local[N]` or `local[*]` (a pool of N / all-core threads). Default `local[*]`. */
+  master?: string;
+  appName?: string;
+}
+
+/** Receives scheduler events; every method is optional. */
+export interface SparkListener {
+  onTaskEnd?(info: TaskEndInfo): void;
+}
+
+/**
+ * The entry point to the engine: owns the task runner (one worker pool for `local[N]`) and
+ * creates RDDs. Several contexts may live in one process; each has its own pool.
+ *
+ * @example
+ * ```ts
+ * const sc = new SparkContext({ master: 'local[*]', appName: 'Mi app' });
+ * sc.setLogLevel('WARN');
+ * console.log(await sc.parallelize([1, 2, 3]).map((x) => x * 2).collect()); // [2, 4, 6]
+ * await sc.stop();
+ * ```
+ */
+export class SparkContext {
+  readonly master: string;
+  readonly appName: string;
+  /** Default number of partitions: the number of threads tasks run on. */
+  readonly defaultParallelism: number;
+  /** @internal */
+  readonly scheduler: DAGScheduler;
+  readonly #runner: TaskRunner;
+  readonly #listeners = new Set<SparkListener>();
+  #stopped: Promise<void> | undefined;
+
+  constructor(conf: SparkConf = {}) {
+    this.master = conf.master ?? 'local[*]';
+    this.appName = conf.appName ?? 'chispa';
+    const threads = parseMaster(this.master);
+    this.#runner = threads === 0 ? new InProcessRunner() : new PoolRunner(threads);
+    this.defaultParallelism = this.#runner.parallelism;
+    this.scheduler = new DAGScheduler(this.#runner, (info) => {
+      for (const l of this.#listeners) l.onTaskEnd?.(info);
+    });
+  }
+
+  /** True under master `local`: user functions run on this thread, as closures. */
+  get isLocal(): boolean {
+    return this.#runner instanceof InProcessRunner;
+  }
+
+  get isStopped(): boolean {
+    return this.#stopped !== undefined;
+  }
+
+  /** Sets the process-wide log level: `ALL`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL`, `OFF`. */
+  setLogLevel(level: string): void {
+    setLogLevel(level);
+  }
+
+  /** Distributes `data` over `numSlices` partitions (default: `defaultParallelism`), in shared memory. */
+  parallelize<T>(data: Iterable<T>, numSlices = this.defaultParallelism): RDD<T> {
+    this.assertRunning();
+    if (!Number.isInteger(numSlices) || numSlices < 1) throw new IllegalArgumentError(`numSlices must be a positive integer, got ${numSlices}`);
+    const sab = parallelizeBlock([...data], numSlices);
+    return new RDD<T>(this, {
+      kind: 'source',
+      partitions: Array.from({ length: numSlices }, (_, section) => ({ kind: 'block' as const, sab, section })),
+    });
+  }
+
+  /** An RDD with no partitions. */
+  emptyRDD<T>(): RDD<T> {
+    return new RDD<T>(this, { kind: 'source', partitions: [] });
+  }
+
+  /** The union of several RDDs. */
+  union<T>(rdds: readonly RDD<T>[]): RDD<T> {
+    return new RDD<T>(this, { kind: 'union', parents: rdds.map((r) => r.node) });
+  }
+
+  addSparkListener(listener: SparkListener): void {
+    this.#listeners.add(listener);
+  }
+
+  removeSparkListener(listener: SparkListener): void {
+    this.#listeners.delete(listener);
+  }
+
+  /** Stops the worker pool. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#runner.destroy();
+    return this.#stopped;
+  }
+
+  /**
+   * @internal Turns a user function into what tasks carry. Under `local` the function itself (its
+   * closure works); on a pool, its source, checked now for captured variables so the mistake
+   * surfaces where the operator is called, not as a ReferenceError in a worker.
+   */
+  prepareFunction(fn: (...args: any[]) => any, op: string, context?: Record<string, unknown>): FnRef {
+    if (typeof fn !== 'function') throw new IllegalArgumentError(`${op}: expected a function, got ${typeof fn}`);
+    if (this.isLocal && context === undefined) return fn;
+    const shipped = shipFunction(fn, op, context);
+    // Under `local` with an explicit context, compile now so both masters see the same function.
+    return this.isLocal ? compileFunction(shipped) : shipped;
+  }
+
+  /** @internal */
+  assertRunning(): void {
+    if (this.#stopped) throw new IllegalStateError('Cannot call methods on a stopped SparkContext.');
+  }
+}
+
+/** Threads for a master string: 0 for `local` (in-process), N for `local[N]`, cores for `local[*]`. */
+function parseMaster(master: string): number {
+  if (master === 'local') return 0;
+  const m = /^local\[(\*|[1-9]\d*)\]$/.exec(master);
+  if (!m) throw new IllegalArgumentError(`Could not parse Master URL: '${master}' (use 'local', 'local[N]' or 'local[*]')`);
+  return m[1] === '*' ? availableParallelism() : Number(m[1]);
+}

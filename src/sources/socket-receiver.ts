@@ -1,0 +1,150 @@
+import net from 'node:net';
+import type { LineBatchBuilder } from '../memory/line-batch.js';
+import { log } from '../log.js';
+import { LineSplitter } from './line-splitter.js';
+
+/** Reconnect policy of a {@link SocketReceiver}. */
+export interface SocketReceiverOptions {
+  /** First reconnect delay; doubles each failed attempt up to maxDelayMs. Default 100 ms / 5000 ms. */
+  initialDelayMs?: number;
+  /** Upper bound of the reconnect delay. Default 5000 ms. */
+  maxDelayMs?: number;
+}
+
+/** What a receiver has done so far. All counters are monotonic. */
+export interface ReceiverStats {
+  /** A connection is open right now. */
+  connected: boolean;
+  /** Successful connects, reconnects included. */
+  connects: number;
+  /** Lines handed to the builder (from `builder.stats`). */
+  lines: number;
+  /** Line bytes kept, terminators excluded (from `builder.stats`). */
+  bytes: number;
+  /** Lines cut at the builder's `maxLineBytes` (from `builder.stats`). */
+  truncatedLines: number;
+}
+
+/**
+ * Spark's `socketTextStream` receiver: a TCP client that connects to `host:port` and feeds the
+ * bytes it reads, undecoded, through a {@link LineSplitter} into a {@link LineBatchBuilder}. The
+ * engine cuts batches from the builder; this class only writes to it.
+ *
+ * Like Spark's receiver it is meant to outlive its server: a refused connection or a connection the
+ * server closes is retried with exponential backoff until {@link SocketReceiver.stop}.
+ */
+export class SocketReceiver {
+  readonly #host: string;
+  readonly #port: number;
+  readonly #builder: LineBatchBuilder;
+  readonly #initialDelay: number;
+  readonly #maxDelay: number;
+  #delay: number;
+  #socket: net.Socket | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #started = false;
+  #stopping: Promise<void> | undefined;
+  #connected = false;
+  #connects = 0;
+  #failures = 0; // failed attempts in the current streak; reset by a successful connect
+
+  constructor(host: string, port: number, builder: LineBatchBuilder, opts: SocketReceiverOptions = {}) {
+    // A bad port is a programming error, and net.connect would throw it synchronously later.
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+      throw new RangeError(`socket receiver: port must be an integer in 1..65535, got ${port}`);
+    }
+    this.#host = host;
+    this.#port = port;
+    this.#builder = builder;
+    this.#initialDelay = Math.max(1, opts.initialDelayMs ?? 100);
+    this.#maxDelay = Math.max(this.#initialDelay, opts.maxDelayMs ?? 5000);
+    this.#delay = this.#initialDelay;
+  }
+
+  /** Begins connecting. Network failures are retried, never thrown. Calling it again is a no-op. */
+  start(): void {
+    if (this.#started || this.#stopping) return;
+    this.#started = true;
+    this.#connect();
+  }
+
+  /**
+   * Closes the connection and cancels any pending reconnect. Resolves once the socket is closed
+   * (a line in progress is emitted first). Idempotent: every call returns the same promise.
+   */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const socket = this.#socket;
+    this.#stopping =
+      socket && !socket.closed
+        ? new Promise<void>((resolve) => {
+            socket.once('close', () => resolve());
+            socket.destroy();
+          })
+        : Promise.resolve();
+    return this.#stopping;
+  }
+
+  /** Connection state plus the builder's line counters. */
+  get stats(): ReceiverStats {
+    const s = this.#builder.stats;
+    return {
+      connected: this.#connected,
+      connects: this.#connects,
+      lines: s.lines,
+      bytes: s.bytes,
+      truncatedLines: s.truncatedLines,
+    };
+  }
+
+  #connect(): void {
+    this.#timer = undefined;
+    if (this.#stopping) return;
+    const where = `${this.#host}:${this.#port}`;
+    // A fresh splitter per connection: a `\r` that ended the last connection must not swallow a
+    // `\n` that starts the next one.
+    const splitter = new LineSplitter(this.#builder);
+    const socket = net.connect({ host: this.#host, port: this.#port, noDelay: true });
+    this.#socket = socket;
+    let wasConnected = false;
+    let lastError: Error | undefined;
+
+    socket.on('connect', () => {
+      wasConnected = true;
+      this.#connected = true;
+      this.#connects++;
+      log.info(`socket receiver: connected to ${where}` + (this.#failures ? ` after ${this.#failures} failed attempts` : ''));
+      this.#failures = 0;
+      this.#delay = this.#initialDelay;
+    });
+    // Buffers go straight into the splitter: bytes are decoded later, by the tasks that read them.
+    socket.on('data', (chunk: Buffer) => splitter.write(chunk));
+    // Without an 'error' listener a refused or reset connection would crash the process; the
+    // 'close' that always follows decides what to do.
+    socket.on('error', (err) => {
+      lastError = err;
+    });
+    socket.on('close', () => {
+      // Emit a final unterminated line. Done on every close, not only a clean end: the builder
+      // would otherwise glue the next connection's first bytes onto this line.
+      splitter.end();
+      this.#connected = false;
+      if (this.#socket === socket) this.#socket = undefined;
+      if (this.#stopping) return;
+      if (wasConnected) {
+        const why = lastError ? `failed (${lastError.message})` : 'closed by the server';
+        log.info(`socket receiver: connection to ${where} ${why}; reconnecting`);
+      } else {
+        this.#failures++;
+        const msg = `socket receiver: cannot connect to ${where} (${lastError?.message ?? 'closed'})`;
+        // One warning per failed streak; the retries that follow only at debug level.
+        if (this.#failures === 1) log.warn(`${msg}; retrying with backoff up to ${this.#maxDelay} ms`);
+        else log.debug(`${msg}; attempt ${this.#failures}, next in ${this.#delay} ms`);
+      }
+      this.#timer = setTimeout(() => this.#connect(), this.#delay);
+      if (!wasConnected) this.#delay = Math.min(this.#delay * 2, this.#maxDelay);
+    });
+  }
+}
