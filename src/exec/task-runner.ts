@@ -27,7 +27,7 @@ export class InProcessRunner implements TaskRunner {
 
 /**
  * Master `local[N]`: one Piscina pool of N threads. Run from TypeScript sources (tests, `tsx`),
- * the worker is the `.ts` entry loaded through tsx; from the build, the compiled `.js` beside us.
+ * the worker registers tsx first (see worker-from-source.mjs); from the build, the compiled `.js`.
  */
 export class PoolRunner implements TaskRunner {
   readonly parallelism: number;
@@ -37,11 +37,10 @@ export class PoolRunner implements TaskRunner {
     this.parallelism = threads;
     const fromSource = import.meta.url.endsWith('.ts');
     this.#pool = new Piscina<Task, TaskResult>({
-      filename: new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url).href,
+      filename: new URL(fromSource ? './worker-from-source.mjs' : './worker.js', import.meta.url).href,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
-      execArgv: fromSource ? ['--import', 'tsx'] : [],
     });
   }
 

@@ -40,6 +40,7 @@ export class SparkContext {
   readonly scheduler: DAGScheduler;
   readonly #runner: TaskRunner;
   readonly #listeners = new Set<SparkListener>();
+  readonly #prepared = new WeakMap<(...args: any[]) => any, Map<Record<string, unknown> | undefined, FnRef>>();
   #stopped: Promise<void> | undefined;
 
   constructor(conf: SparkConf = {}) {
@@ -110,9 +111,19 @@ export class SparkContext {
   prepareFunction(fn: (...args: any[]) => any, op: string, context?: Record<string, unknown>): FnRef {
     if (typeof fn !== 'function') throw new IllegalArgumentError(`${op}: expected a function, got ${typeof fn}`);
     if (this.isLocal && context === undefined) return fn;
-    const shipped = shipFunction(fn, op, context);
-    // Under `local` with an explicit context, compile now so both masters see the same function.
-    return this.isLocal ? compileFunction(shipped) : shipped;
+    // A DStream prepares its functions once, at definition, and every batch's RDD asks again with
+    // the same function and context objects: the cache keeps one shipped id per function, so
+    // workers compile it once, not once per batch.
+    let byContext = this.#prepared.get(fn);
+    if (!byContext) this.#prepared.set(fn, (byContext = new Map()));
+    let ref = byContext.get(context);
+    if (!ref) {
+      const shipped = shipFunction(fn, op, context);
+      // Under `local` with an explicit context, compile now so both masters see the same function.
+      ref = this.isLocal ? compileFunction(shipped) : shipped;
+      byContext.set(context, ref);
+    }
+    return ref;
   }
 
   /** @internal */

@@ -1,0 +1,39 @@
+/**
+ * chispa: Spark Streaming for Node.js. The public API, with PySpark's names in camelCase.
+ *
+ * @example
+ * ```ts
+ * import { SparkContext, StreamingContext, add } from 'chispa';
+ * const sc = new SparkContext({ master: 'local[*]', appName: 'Mi app' });
+ * const ssc = new StreamingContext(sc, 5);
+ * ssc.socketTextStream('localhost', 9999)
+ *   .flatMap((line) => line.split(' '))
+ *   .map((word) => [word, 1])
+ *   .reduceByKey(add)
+ *   .pprint();
+ * ssc.start();
+ * await ssc.awaitTerminationOrTimeout(60);
+ * await ssc.stop();
+ * ```
+ */
+export { add } from './add.js';
+export {
+  ChispaError,
+  ClosureCaptureError,
+  FunctionSourceError,
+  IllegalArgumentError,
+  IllegalStateError,
+  NotAPairError,
+  UserFunctionError,
+} from './errors.js';
+export type { LogLevel } from './log.js';
+export type { TaskEndInfo } from './rdd/dag-scheduler.js';
+export { RDD, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
+export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-context.js';
+export type { ReceiverStats } from './sources/socket-receiver.js';
+export { ManualClock, SystemClock, type Clock } from './streaming/clock.js';
+export { DStream, type ForeachRDDFunction } from './streaming/dstream.js';
+export type { BatchInfo, StreamingListener } from './streaming/listener.js';
+export type { QueueItem } from './streaming/queue-input-dstream.js';
+export type { SocketInputDStream, SocketTextStreamOptions } from './streaming/socket-input-dstream.js';
+export { StreamingContext, type StreamingContextOptions, type StreamingContextState } from './streaming/streaming-context.js';

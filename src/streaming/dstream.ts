@@ -1,0 +1,241 @@
+import { add } from '../add.js';
+import { ChispaError, IllegalArgumentError, UserFunctionError } from '../errors.js';
+import { RDD, type FnOptions, type PartitionsArg } from '../rdd/rdd.js';
+import { formatPprint } from './pprint.js';
+import type { StreamingContext } from './streaming-context.js';
+
+/** A function run on the driver for every batch's RDD; `time` is the batch time in epoch ms. */
+export type ForeachRDDFunction<T> = (rdd: RDD<T>, time: number) => void | Promise<void>;
+
+/**
+ * A discretized stream: a sequence of RDDs, one per batch interval. Transformations describe how
+ * each batch's RDD derives from its parents' RDDs of the same batch time; output operations
+ * (`pprint`, `foreachRDD`) register the jobs that run each batch.
+ *
+ * User functions given to transformations are checked when the transformation is defined: on a
+ * worker pool they travel by source, so a function that captures a variable fails here with a
+ * `ClosureCaptureError` naming it, not later in a worker.
+ *
+ * @example
+ * ```ts
+ * const counts = lines.flatMap((line) => line.split(' ')).map((word) => [word, 1]).reduceByKey(add);
+ * counts.pprint();
+ * ```
+ */
+export abstract class DStream<T> {
+  /** The streaming context this stream belongs to. */
+  readonly ssc: StreamingContext;
+  readonly #generated = new Map<number, RDD<T> | undefined>();
+
+  /** @internal */
+  constructor(ssc: StreamingContext) {
+    ssc.assertDefinable();
+    this.ssc = ssc;
+    ssc.registerStream(this as DStream<unknown>);
+  }
+
+  /** @internal The RDD of batch `time`; undefined when this stream has no data then. */
+  protected abstract compute(time: number): RDD<T> | undefined;
+
+  /** @internal The streams this one reads; the graph releases their batches in order. */
+  abstract readonly parents: readonly DStream<unknown>[];
+
+  /** @internal Each batch's RDD is computed once, however many streams derive from it. */
+  getOrCompute(time: number): RDD<T> | undefined {
+    if (!this.#generated.has(time)) this.#generated.set(time, this.compute(time));
+    return this.#generated.get(time);
+  }
+
+  /** @internal Forgets RDDs of batches at or before `time`. */
+  clearBefore(time: number): void {
+    for (const t of this.#generated.keys()) if (t <= time) this.#generated.delete(t);
+  }
+
+  #derive<U>(op: string, fn: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
+    return new TransformedDStream<U>(this.ssc, op, [this], ([rdd], time) => fn(rdd as RDD<T>, time));
+  }
+
+  /** Validates `fn` now (closure capture on a worker pool), so errors surface at definition. */
+  #check(fn: (...args: any[]) => any, op: string, opts?: FnOptions): void {
+    this.ssc.sparkContext.prepareFunction(fn, op, opts?.context);
+  }
+
+  // ---- transformations ----
+
+  map<K, V>(fn: (x: T) => [K, V], opts?: FnOptions): DStream<[K, V]>;
+  map<U>(fn: (x: T) => U, opts?: FnOptions): DStream<U>;
+  map<U>(fn: (x: T) => U, opts?: FnOptions): DStream<U> {
+    this.#check(fn, 'map', opts);
+    return this.#derive('map', (rdd) => rdd.map(fn, opts));
+  }
+
+  flatMap<U>(fn: (x: T) => Iterable<U>, opts?: FnOptions): DStream<U> {
+    this.#check(fn, 'flatMap', opts);
+    return this.#derive('flatMap', (rdd) => rdd.flatMap(fn, opts));
+  }
+
+  filter(fn: (x: T) => unknown, opts?: FnOptions): DStream<T> {
+    this.#check(fn, 'filter', opts);
+    return this.#derive('filter', (rdd) => rdd.filter(fn, opts));
+  }
+
+  mapPartitions<U>(fn: (records: Iterable<T>) => Iterable<U>, opts?: FnOptions): DStream<U> {
+    this.#check(fn, 'mapPartitions', opts);
+    return this.#derive('mapPartitions', (rdd) => rdd.mapPartitions(fn, opts));
+  }
+
+  /** Each partition of each batch becomes one array. */
+  glom(): DStream<T[]> {
+    return this.#derive('glom', (rdd) => rdd.glom());
+  }
+
+  repartition(numPartitions: number): DStream<T> {
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+      throw new IllegalArgumentError(`repartition: numPartitions must be a positive integer, got ${numPartitions}`);
+    }
+    return this.#derive('repartition', (rdd) => rdd.repartition(numPartitions));
+  }
+
+  /** The records of this stream and `other`, batch by batch. */
+  union(other: DStream<T>): DStream<T> {
+    return new TransformedDStream<T>(this.ssc, 'union', [this, other], ([a, b]) => (a as RDD<T>).union(b as RDD<T>));
+  }
+
+  /** One record per batch: how many records the batch had (0 for an empty batch). */
+  count(): DStream<number> {
+    return this.#derive('count', (rdd) => countRDD(rdd));
+  }
+
+  /** `[value, count]` for each distinct record of each batch. */
+  countByValue(numPartitions?: PartitionsArg): DStream<[T, number]> {
+    return this.#derive('countByValue', (rdd) => rdd.map(pairWithOne).reduceByKey(add, numPartitions));
+  }
+
+  /** One record per non-empty batch: its records reduced with `fn`. */
+  reduce(fn: (a: T, b: T) => T, opts?: FnOptions): DStream<T> {
+    this.#check(fn, 'reduce', opts);
+    return this.#derive('reduce', (rdd) => rdd.map(underKeyZero).reduceByKey(fn, { ...opts, numPartitions: 1 }).map(pairValue));
+  }
+
+  /** Any RDD-to-RDD function, run on the driver when each batch is generated. */
+  transform<U>(fn: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
+    return this.#derive('transform', fn);
+  }
+
+  /** Combines this stream's and `other`'s RDDs of each batch. */
+  transformWith<U, R>(other: DStream<U>, fn: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>): DStream<R> {
+    return new TransformedDStream<R>(this.ssc, 'transformWith', [this, other], ([a, b], time) => fn(a as RDD<T>, b as RDD<U>, time));
+  }
+
+  // ---- pair transformations ----
+
+  reduceByKey<K, V>(this: DStream<[K, V]>, fn: (a: V, b: V) => V, numPartitions?: PartitionsArg): DStream<[K, V]> {
+    this.#check(fn, 'reduceByKey', typeof numPartitions === 'object' ? numPartitions : undefined);
+    return this.#derive('reduceByKey', (rdd) => rdd.reduceByKey(fn, numPartitions));
+  }
+
+  groupByKey<K, V>(this: DStream<[K, V]>, numPartitions?: PartitionsArg): DStream<[K, V[]]> {
+    return this.#derive('groupByKey', (rdd) => rdd.groupByKey(numPartitions));
+  }
+
+  combineByKey<K, V, C>(
+    this: DStream<[K, V]>,
+    createCombiner: (v: V) => C,
+    mergeValue: (c: C, v: V) => C,
+    mergeCombiners: (a: C, b: C) => C,
+    numPartitions?: PartitionsArg,
+  ): DStream<[K, C]> {
+    const o = typeof numPartitions === 'object' ? numPartitions : undefined;
+    for (const f of [createCombiner, mergeValue, mergeCombiners]) this.#check(f, 'combineByKey', o);
+    return this.#derive('combineByKey', (rdd) => rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, numPartitions));
+  }
+
+  mapValues<K, V, U>(this: DStream<[K, V]>, fn: (v: V) => U, opts?: FnOptions): DStream<[K, U]> {
+    this.#check(fn, 'mapValues', opts);
+    return this.#derive('mapValues', (rdd) => rdd.mapValues(fn, opts));
+  }
+
+  flatMapValues<K, V, U>(this: DStream<[K, V]>, fn: (v: V) => Iterable<U>, opts?: FnOptions): DStream<[K, U]> {
+    this.#check(fn, 'flatMapValues', opts);
+    return this.#derive('flatMapValues', (rdd) => rdd.flatMapValues(fn, opts));
+  }
+
+  cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V[], W[]]]> {
+    return this.transformWith(other, (a, b) => a.cogroup(b, numPartitions));
+  }
+
+  join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W]]> {
+    return this.transformWith(other, (a, b) => a.join(b, numPartitions));
+  }
+
+  leftOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W | null]]> {
+    return this.transformWith(other, (a, b) => a.leftOuterJoin(b, numPartitions));
+  }
+
+  rightOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | null, W]]> {
+    return this.transformWith(other, (a, b) => a.rightOuterJoin(b, numPartitions));
+  }
+
+  fullOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | null, W | null]]> {
+    return this.transformWith(other, (a, b) => a.fullOuterJoin(b, numPartitions));
+  }
+
+  // ---- output operations ----
+
+  /** Runs `fn` on the driver with every batch's RDD; a returned Promise is awaited. */
+  foreachRDD(fn: ForeachRDDFunction<T>): void {
+    this.ssc.registerOutput(this as DStream<unknown>, fn as ForeachRDDFunction<unknown>);
+  }
+
+  /** Prints the first `num` records of every batch, as PySpark's `pprint`. */
+  pprint(num = 10): void {
+    this.foreachRDD(async (rdd, time) => {
+      const records = await rdd.take(num + 1);
+      process.stdout.write(formatPprint(time, records, num));
+    });
+  }
+}
+
+/** A stream computed from its parents' RDDs of the same batch by a driver-side function. */
+export class TransformedDStream<T> extends DStream<T> {
+  readonly parents: readonly DStream<unknown>[];
+  readonly #op: string;
+  readonly #fn: (rdds: RDD<unknown>[], time: number) => RDD<T>;
+
+  constructor(ssc: StreamingContext, op: string, parents: readonly DStream<unknown>[], fn: (rdds: RDD<unknown>[], time: number) => RDD<T>) {
+    super(ssc);
+    this.parents = parents;
+    this.#op = op;
+    this.#fn = fn;
+  }
+
+  protected compute(time: number): RDD<T> | undefined {
+    // A parent with no data for this batch (Spark's None) is an empty RDD here, so that a
+    // transform always sees an RDD and `count` can report 0.
+    const rdds = this.parents.map((p) => p.getOrCompute(time) ?? this.ssc.sparkContext.emptyRDD<unknown>());
+    try {
+      return this.#fn(rdds, time);
+    } catch (e) {
+      // A driver-side function (`transform`) threw while the batch was generated.
+      if (e instanceof ChispaError) throw e;
+      throw new UserFunctionError(this.#op, e instanceof Error ? e.message : String(e), { cause: e });
+    }
+  }
+}
+
+/** Spark's DStream.count: per-partition counts, plus a 0 so an empty batch counts 0. */
+function countRDD<T>(rdd: RDD<T>): RDD<number> {
+  const sizes = rdd.mapPartitions(partitionSize).union(rdd.context.parallelize([0], 1));
+  return sizes.map(underKeyZero).reduceByKey(add, 1).map(pairValue);
+}
+
+// Internal functions live at module level so that each is shipped (and compiled by workers) once.
+const pairWithOne = <T>(x: T): [T, number] => [x, 1];
+const underKeyZero = <T>(x: T): [number, T] => [0, x];
+const pairValue = <V>(p: [unknown, V]): V => p[1];
+
+function partitionSize(records: Iterable<unknown>): number[] {
+  let n = 0;
+  for (const _ of records) n++;
+  return [n];
+}

@@ -1,0 +1,40 @@
+import type { RDD } from '../rdd/rdd.js';
+import { DStream } from './dstream.js';
+
+/**
+ * A stream fed from outside: its RDD for a batch is what arrived for that batch. The context
+ * starts inputs before the first batch and stops them on `stop()`; `release` is called once a
+ * batch's jobs are done and nothing will read its data again, so shared memory can be reused.
+ */
+export abstract class InputDStream<T> extends DStream<T> {
+  readonly parents: readonly DStream<unknown>[] = [];
+  readonly #records = new Map<number, number>();
+
+  /** @internal Begins receiving; never throws for network reasons. */
+  start(): void {}
+
+  /** @internal Stops receiving; data received so far stays for a last batch. */
+  async stop(): Promise<void> {}
+
+  /** @internal Frees everything, at context stop. */
+  dispose(): void {
+    this.release(Number.POSITIVE_INFINITY);
+  }
+
+  /** @internal Frees what batches at or before `time` hold. */
+  release(time: number): void {
+    for (const t of this.#records.keys()) if (t <= time) this.#records.delete(t);
+    this.clearBefore(time);
+  }
+
+  /** @internal Records this input contributed to batch `time` (for listeners). */
+  numRecords(time: number): number {
+    return this.#records.get(time) ?? 0;
+  }
+
+  protected noteRecords(time: number, n: number): void {
+    this.#records.set(time, n);
+  }
+
+  protected abstract override compute(time: number): RDD<T> | undefined;
+}

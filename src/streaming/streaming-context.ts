@@ -1,0 +1,257 @@
+import { mkdirSync } from 'node:fs';
+import { IllegalArgumentError, IllegalStateError } from '../errors.js';
+import { log } from '../log.js';
+import type { SparkContext } from '../rdd/spark-context.js';
+import { SystemClock, type Clock } from './clock.js';
+import type { DStream, ForeachRDDFunction } from './dstream.js';
+import type { InputDStream } from './input-dstream.js';
+import { JobScheduler } from './job-scheduler.js';
+import type { StreamingListener } from './listener.js';
+import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
+import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
+
+export type StreamingContextState = 'INITIALIZED' | 'ACTIVE' | 'STOPPED';
+
+export interface StreamingContextOptions {
+  /** What drives batch times; default the system clock. Tests pass a `ManualClock`. */
+  clock?: Clock;
+}
+
+/**
+ * The entry point of a streaming program, as PySpark's: inputs and transformations are defined,
+ * then `start()` cuts the stream into batches every `batchDuration` seconds, at multiples of the
+ * interval in epoch time, and runs each batch's jobs, one batch at a time, in order.
+ *
+ * Unlike Spark, any number of contexts may be created, started and even run at once in one
+ * process, each with its own batches; only a stopped context cannot be restarted.
+ *
+ * @example
+ * ```ts
+ * const ssc = new StreamingContext(sc, 5);
+ * const lines = ssc.socketTextStream('localhost', 9999);
+ * lines.flatMap((line) => line.split(' ')).map((word) => [word, 1]).reduceByKey(add).pprint();
+ * ssc.start();
+ * await ssc.awaitTerminationOrTimeout(60);
+ * await ssc.stop();
+ * ```
+ */
+export class StreamingContext {
+  readonly sparkContext: SparkContext;
+  /** The batch interval in milliseconds. */
+  readonly batchDurationMs: number;
+  readonly #clock: Clock;
+  readonly #streams: DStream<unknown>[] = [];
+  readonly #inputs: InputDStream<unknown>[] = [];
+  readonly #outputs: { stream: DStream<unknown>; fn: ForeachRDDFunction<unknown> }[] = [];
+  readonly #listeners = new Set<StreamingListener>();
+  readonly #scheduler: JobScheduler;
+  readonly #waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
+  #state: StreamingContextState = 'INITIALIZED';
+  #rememberMs: number;
+  #checkpointDir: string | undefined;
+  #cancelTimer: (() => void) | undefined;
+  #lastBatch: number | undefined;
+  #error: Error | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(sparkContext: SparkContext, batchDuration: number, opts: StreamingContextOptions = {}) {
+    sparkContext.assertRunning();
+    if (!(batchDuration > 0)) throw new IllegalArgumentError(`batchDuration must be a positive number of seconds, got ${batchDuration}`);
+    this.sparkContext = sparkContext;
+    this.batchDurationMs = Math.round(batchDuration * 1000);
+    this.#rememberMs = this.batchDurationMs;
+    this.#clock = opts.clock ?? new SystemClock();
+    this.#scheduler = new JobScheduler({
+      clock: this.#clock,
+      listeners: this.#listeners,
+      onError: (e) => this.#reportError(e),
+      onBatchDone: (t) => this.#forget(t - this.#rememberMs),
+    });
+  }
+
+  // ---- inputs ----
+
+  /** Lines of text from a TCP server at `host:port` (this side connects, as Spark's receiver). */
+  socketTextStream(host: string, port: number, opts?: SocketTextStreamOptions): SocketInputDStream {
+    return this.#addInput(new SocketInputDStream(this, host, port, opts));
+  }
+
+  /**
+   * A stream from a queue of batches, each an array of records (or an RDD). With `oneAtATime`,
+   * each batch takes one item; otherwise all that are queued. After the queue drains, batches are
+   * empty or `defaultBatch`.
+   */
+  queueStream<T>(batches: Iterable<QueueItem<T>>, oneAtATime = true, defaultBatch?: QueueItem<T>): DStream<T> {
+    return this.#addInput(new QueueInputDStream<T>(this, batches, oneAtATime, defaultBatch));
+  }
+
+  #addInput<S extends InputDStream<any>>(input: S): S {
+    this.#inputs.push(input);
+    return input;
+  }
+
+  // ---- configuration ----
+
+  /** Sets the checkpoint directory (created if missing); stateful operations need one. */
+  checkpoint(directory: string): void {
+    mkdirSync(directory, { recursive: true });
+    this.#checkpointDir = directory;
+  }
+
+  /** The checkpoint directory, if set. */
+  get checkpointDir(): string | undefined {
+    return this.#checkpointDir;
+  }
+
+  /** Keeps each batch's data for at least `duration` seconds (for RDDs used after their batch). */
+  remember(duration: number): void {
+    this.assertDefinable();
+    this.#rememberMs = Math.max(this.batchDurationMs, Math.round(duration * 1000));
+  }
+
+  addStreamingListener(listener: StreamingListener): void {
+    this.#listeners.add(listener);
+  }
+
+  removeStreamingListener(listener: StreamingListener): void {
+    this.#listeners.delete(listener);
+  }
+
+  getState(): StreamingContextState {
+    return this.#state;
+  }
+
+  // ---- lifecycle ----
+
+  /** Starts receiving and the batch timer. The first batch is at the next multiple of the interval. */
+  start(): void {
+    if (this.#state === 'ACTIVE') {
+      log.warn('StreamingContext has already been started');
+      return;
+    }
+    if (this.#state === 'STOPPED') throw new IllegalStateError('StreamingContext has already been stopped');
+    this.sparkContext.assertRunning();
+    if (this.#outputs.length === 0) {
+      throw new IllegalArgumentError('No output operations registered, so nothing to execute');
+    }
+    this.#state = 'ACTIVE';
+    for (const input of this.#inputs) input.start();
+    const now = this.#clock.now();
+    this.#schedule((Math.floor(now / this.batchDurationMs) + 1) * this.batchDurationMs);
+  }
+
+  /**
+   * Stops the context: no more batches. Non-graceful (default) drops batches not started yet;
+   * graceful stops receiving, then processes everything received. Stops the SparkContext too
+   * unless `stopSparkContext` is false. Idempotent; resolves when all is stopped.
+   */
+  stop(stopSparkContext = true, stopGracefully = false): Promise<void> {
+    this.#stopping ??= this.#stop(stopSparkContext, stopGracefully);
+    return this.#stopping;
+  }
+
+  async #stop(stopSparkContext: boolean, graceful: boolean): Promise<void> {
+    const wasActive = this.#state === 'ACTIVE';
+    this.#state = 'STOPPED';
+    this.#cancelTimer?.();
+    if (wasActive) {
+      await Promise.all(this.#inputs.map((i) => i.stop()));
+      if (graceful) {
+        const next = (this.#lastBatch ?? Math.floor(this.#clock.now() / this.batchDurationMs) * this.batchDurationMs) + this.batchDurationMs;
+        this.#generate(next);
+      } else {
+        this.#scheduler.discardPending();
+      }
+      await this.#scheduler.idle();
+    }
+    for (const input of this.#inputs) input.dispose();
+    if (stopSparkContext) await this.sparkContext.stop();
+    for (const w of this.#waiters) w.resolve();
+    this.#waiters.clear();
+  }
+
+  /** Resolves when the context stops; rejects with the first error a batch reported. */
+  awaitTermination(): Promise<void> {
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#state === 'STOPPED' && this.#stopping) return this.#stopping;
+    return new Promise((resolve, reject) => this.#waiters.add({ resolve, reject }));
+  }
+
+  /**
+   * Waits up to `timeout` seconds: true if the context stopped, false on timeout; rejects with
+   * the first error a batch reported.
+   */
+  async awaitTerminationOrTimeout(timeout: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, timeout * 1000));
+    });
+    try {
+      return await Promise.race([this.awaitTermination().then(() => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // ---- internal ----
+
+  /** @internal Called by every DStream constructor. */
+  assertDefinable(): void {
+    if (this.#state === 'ACTIVE') {
+      throw new IllegalStateError('Adding new inputs, transformations, and output operations after starting a context is not supported');
+    }
+    if (this.#state === 'STOPPED') {
+      throw new IllegalStateError('Adding new inputs, transformations, and output operations after stopping a context is not supported');
+    }
+  }
+
+  /** @internal */
+  registerStream(stream: DStream<unknown>): void {
+    this.#streams.push(stream);
+  }
+
+  /** @internal */
+  registerOutput(stream: DStream<unknown>, fn: ForeachRDDFunction<unknown>): void {
+    this.assertDefinable();
+    this.#outputs.push({ stream, fn });
+  }
+
+  #schedule(time: number): void {
+    this.#cancelTimer = this.#clock.schedule(time, () => {
+      if (this.#state !== 'ACTIVE') return;
+      this.#generate(time);
+      this.#schedule(time + this.batchDurationMs);
+    });
+  }
+
+  /** Generates batch `time`: the RDDs now (so inputs are cut at the tick), the jobs later. */
+  #generate(time: number): void {
+    this.#lastBatch = time;
+    const submissionTime = this.#clock.now();
+    let generationError: Error | undefined;
+    const jobs: (() => Promise<void>)[] = [];
+    try {
+      for (const { stream, fn } of this.#outputs) {
+        const rdd = stream.getOrCompute(time) ?? this.sparkContext.emptyRDD();
+        jobs.push(async () => fn(rdd, time));
+      }
+    } catch (e) {
+      generationError = e instanceof Error ? e : new Error(String(e));
+    }
+    const numRecords = this.#inputs.reduce((n, i) => n + i.numRecords(time), 0);
+    this.#scheduler.submit({ time, numRecords, submissionTime, jobs, generationError });
+  }
+
+  /** Frees batches at or before `time`: their RDDs are never read again. */
+  #forget(time: number): void {
+    for (const s of this.#streams) s.clearBefore(time);
+    for (const i of this.#inputs) i.release(time);
+  }
+
+  #reportError(e: Error): void {
+    this.#error ??= e;
+    if (this.#waiters.size === 0) log.error(`batch failed: ${e.message}`);
+    for (const w of this.#waiters) w.reject(e);
+    this.#waiters.clear();
+  }
+}
