@@ -197,7 +197,10 @@ export class ValueReader {
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
           const k = this.#raw();
-          out[k] = this.read();
+          const v = this.read();
+          // An own '__proto__' key must stay data: assignment would set the prototype instead.
+          if (k === '__proto__') Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+          else out[k] = v;
         }
         return out;
       }

@@ -1,0 +1,68 @@
+/**
+ * Micro-benchmarks (tinybench) of the engine's kernels, on the built-in text repeated to ~4 MB:
+ * splitting socket bytes into a shared-memory batch, running the seed's WordCount stage as a task
+ * (decode, split, pair, map-side combine, shuffle block), and the reduce side. Medians, one run.
+ *
+ *   node --import tsx bench/kernels.ts
+ */
+import { readFileSync } from 'node:fs';
+import { Bench } from 'tinybench';
+import { add } from '../src/add.js';
+import { runTask } from '../src/exec/run-task.js';
+import { partitionOf } from '../src/exec/partition-hash.js';
+import { LineBatchBuilder } from '../src/memory/line-batch.js';
+import { SegmentPool } from '../src/memory/segment-pool.js';
+import { ValueReader, ValueWriter } from '../src/memory/value-codec.js';
+import type { Aggregator, Task } from '../src/plan/task.js';
+import { LineSplitter } from '../src/sources/line-splitter.js';
+
+const text = readFileSync(new URL('../src/cli/data/genesis.txt', import.meta.url));
+const corpus = Buffer.concat(Array.from({ length: 20 }, () => text));
+const MB = corpus.length / 1e6;
+const pool = new SegmentPool();
+
+function splitIntoBatch() {
+  const builder = new LineBatchBuilder(pool);
+  const splitter = new LineSplitter(builder);
+  for (let off = 0; off < corpus.length; off += 64 * 1024) splitter.write(corpus.subarray(off, off + 64 * 1024));
+  splitter.end();
+  const batch = builder.cut();
+  builder.dispose();
+  return batch;
+}
+
+const batch = splitIntoBatch();
+const ranges = batch.segments.map((s) => ({ sab: s.sab, from: 0, to: s.lineCount }));
+const agg: Aggregator = { kind: 'combine', merge: add, mergeCombiners: add, op: 'reduceByKey' };
+const mapTask: Task = {
+  source: { kind: 'lines', ranges },
+  ops: [
+    { kind: 'flatMap', fn: (line: string) => line.split(' '), op: 'flatMap' },
+    { kind: 'map', fn: (word: string) => [word, 1], op: 'map' },
+  ],
+  sink: { kind: 'shuffle', partitioner: { kind: 'hash', partitions: 2 }, agg },
+  partition: 0,
+};
+const mapResult = runTask(mapTask);
+if (!mapResult.ok) throw new Error(mapResult.error.message);
+const block = mapResult.value as SharedArrayBuffer;
+const reduceTask: Task = { source: { kind: 'shuffle', blocks: [block, block], section: 0, agg }, ops: [], sink: { kind: 'count' }, partition: 0 };
+
+const words = corpus.toString('utf8').split(/\s+/).slice(0, 100_000);
+const bench = new Bench({ time: 1000 });
+bench
+  .add(`split ${MB.toFixed(1)} MB into a line batch`, () => splitIntoBatch().release())
+  .add(`WordCount map task over ${MB.toFixed(1)} MB (decode, split, pair, combine, shuffle block)`, () => void runTask(mapTask))
+  .add('WordCount reduce task (merge 2 blocks of one partition)', () => void runTask(reduceTask))
+  .add('encode + decode 100k words', () => {
+    const w = new ValueWriter();
+    for (const x of words) w.write(x);
+    const r = new ValueReader(w.buf, 0, w.length);
+    while (!r.done) r.read();
+  })
+  .add('xxhash partition of 100k words', () => {
+    for (const x of words) partitionOf(x, 8);
+  });
+await bench.run();
+console.table(bench.table());
+console.log(`corpus: ${MB.toFixed(1)} MB; MB/s = ${MB.toFixed(1)} / (median ms / 1000)`);
