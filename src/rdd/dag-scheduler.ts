@@ -40,7 +40,7 @@ export interface PartitionPlan {
 export interface TaskEndInfo {
   readonly stageId: number;
   readonly partition: number;
-  /** The worker thread's id; 0 means the main thread (master `local`). */
+  /** `worker_threads.threadId` of the thread the task ran on: a pool worker, or under master `local` the thread that runs chispa (0 for the main thread). */
   readonly threadId: number;
   readonly ok: boolean;
 }

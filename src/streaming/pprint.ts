@@ -17,7 +17,9 @@ export function formatBatchTime(ms: number): string {
 /** The pprint block for one batch; `records` holds up to `num + 1` records. */
 export function formatPprint(timeMs: number, records: readonly unknown[], num: number): string {
   const lines = [RULE, `Time: ${formatBatchTime(timeMs)}`, RULE];
-  for (const r of records.slice(0, num)) lines.push(pythonRepr(r));
+  // PySpark prints each record with print(), Python's str(): a string record shows bare; anything
+  // else shows as its repr, strings inside it quoted.
+  for (const r of records.slice(0, num)) lines.push(typeof r === 'string' ? r : pythonRepr(r));
   if (records.length > num) lines.push('...');
   lines.push('', '');
   return lines.join('\n');
@@ -57,6 +59,15 @@ export function pythonRepr(v: unknown): string {
   }
 }
 
+/** What Python's `str.isprintable` rejects: controls, formats, separators other than space, unassigned. */
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+function escape(c: number): string {
+  if (c <= 0xff) return '\\x' + c.toString(16).padStart(2, '0');
+  if (c <= 0xffff) return '\\u' + c.toString(16).padStart(4, '0');
+  return '\\U' + c.toString(16).padStart(8, '0');
+}
+
 /** Python's string repr: single quotes unless the text has `'` and no `"`. */
 function pythonString(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
@@ -68,7 +79,7 @@ function pythonString(s: string): string {
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else if (ch !== ' ' && NON_PRINTABLE.test(ch)) out += escape(c);
     else out += ch;
   }
   return out + quote;
