@@ -12,6 +12,7 @@ import {
   type TaskEndInfo,
 } from '../src/index.js';
 import { MASTERS, runBatches, sorted, waitFor } from './helpers/streaming.js';
+import { rejection, thrown } from './helpers/errors.js';
 
 // User functions and their variables: on a worker pool only a function's source travels, so a
 // captured variable is refused at definition with a ClosureCaptureError naming it; `context`
@@ -20,23 +21,7 @@ import { MASTERS, runBatches, sorted, waitFor } from './helpers/streaming.js';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function thrown(f: () => unknown): any {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
-}
 
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 function expectCapture(err: any, operator: string, variables: string[]): void {
   expect(err).toBeInstanceOf(ClosureCaptureError);

@@ -13,29 +13,12 @@ import {
   type RDD,
 } from '../src/index.js';
 import { MASTERS, runBatches, sorted, waitFor } from './helpers/streaming.js';
+import { rejection, thrown } from './helpers/errors.js';
 
 // The StreamingContext life cycle: what may be defined when, start/stop/restart, several contexts
 // in one process, failed batches, awaitTermination, graceful and non-graceful stop.
 
-/** The error `f` throws synchronously (fails the test when it throws nothing). */
-function thrown(f: () => unknown): any {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
-}
 
-/** The reason `p` rejects with (fails the test when it resolves). */
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 interface Harness<T> {
   ssc: StreamingContext;

@@ -2,20 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { LineBatch, LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { LineSplitter } from '../src/sources/line-splitter.js';
+import { readLines } from './helpers/lines.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Every line of a batch, decoded, in order. */
-function readLines(batch: LineBatch): string[] {
-  const out: string[] = [];
-  for (const view of batch.segments) {
-    for (let i = 0; i < view.lineCount; i++) {
-      out.push(dec.decode(view.bytes.subarray(view.offsets[i], view.offsets[i + 1])));
-    }
-  }
-  return out;
-}
 
 /** Every line's raw bytes, for byte-level assertions. */
 function readLineBytes(batch: LineBatch): Uint8Array[] {

@@ -1,18 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineBatchBuilder, type LineBatch } from '../src/memory/line-batch.js';
+import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { ValueReader, ValueWriter } from '../src/memory/value-codec.js';
 import { LineSplitter } from '../src/sources/line-splitter.js';
-
-function linesOf(batch: LineBatch): string[] {
-  const out: string[] = [];
-  const dec = new TextDecoder();
-  for (const seg of batch.segments) {
-    for (let i = 0; i < seg.lineCount; i++) out.push(dec.decode(seg.bytes.subarray(seg.offsets[i], seg.offsets[i + 1])));
-  }
-  return out;
-}
+import { readLines } from './helpers/lines.js';
 
 describe('line splitting (property)', () => {
   it('equals splitting the whole decoded text on \\r\\n | \\r | \\n, however the bytes are chunked and cut', () => {
@@ -30,10 +22,10 @@ describe('line splitting (property)', () => {
           const n = chunkSizes[i % chunkSizes.length];
           splitter.write(data.subarray(off, off + n));
           off += n;
-          if (cuts.has(i)) got.push(...linesOf(builder.cut()));
+          if (cuts.has(i)) got.push(...readLines(builder.cut()));
         }
         splitter.end();
-        got.push(...linesOf(builder.cut()));
+        got.push(...readLines(builder.cut()));
         // The oracle decodes line by line too: a terminator byte never occurs inside a UTF-8 sequence.
         const text = Buffer.from(data).toString('latin1');
         const expected = text === '' ? [] : text.split(/\r\n|\r|\n/);

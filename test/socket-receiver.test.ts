@@ -7,8 +7,8 @@ import { setLogLevel } from '../src/log.js';
 import { LineBatch, LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { SocketReceiver } from '../src/sources/socket-receiver.js';
+import { readLines } from './helpers/lines.js';
 
-const dec = new TextDecoder();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Starts a receiver on a refused port, waits for its reconnect timer, stops it, reports handles. */
@@ -41,15 +41,6 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Pro
   }
 }
 
-function readLines(batch: LineBatch): string[] {
-  const out: string[] = [];
-  for (const view of batch.segments) {
-    for (let i = 0; i < view.lineCount; i++) {
-      out.push(dec.decode(view.bytes.subarray(view.offsets[i], view.offsets[i + 1])));
-    }
-  }
-  return out;
-}
 
 /** A builder plus a `lines` array that `collect()` fills by cutting batches, as the engine would. */
 function sink(opts: { maxLineBytes?: number } = {}) {
