@@ -1,7 +1,9 @@
+import { ValueWriter } from '../memory/value-codec.js';
+
 /**
  * A map from keys to values that compares keys as PySpark does: by value. Strings, numbers,
  * booleans and null are JavaScript Map keys already; a compound key (a tuple such as
- * `['a', 1]`, or an object) is looked up by its JSON text, and the first instance seen is kept
+ * `['a', 1]`, or an object) is looked up by its encoded bytes, and the first instance seen is kept
  * as the key that is emitted.
  */
 export class KeyMap<V> {
@@ -34,6 +36,15 @@ export class KeyMap<V> {
   }
 }
 
+const scratch = new ValueWriter(256);
+
+/**
+ * A compound key's identity: its encoded bytes, which are equal exactly when the keys are (the
+ * partitioner relies on the same property). JSON would not do: it writes NaN, ±Infinity, null and
+ * undefined all as `null`.
+ */
 function canonical(key: object): string {
-  return JSON.stringify(key, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+  scratch.reset();
+  scratch.write(key);
+  return scratch.buf.toString('latin1', 0, scratch.length);
 }

@@ -4,7 +4,7 @@ import { deserialize, serialize } from 'node:v8';
  * The record codec: how a JavaScript value is laid out as bytes in a partitioned block (shuffle
  * output, parallelized data). Tags and widths are drawn in `native-layouts/README.md`
  * ("Value encoding"). Equal keys always encode to equal bytes (the hash partitioner relies on it),
- * so `-0` is written as `0` and every string as UTF-8.
+ * so `-0` is written as `0` and every well-formed string as UTF-8.
  *
  * Why not `v8.serialize` for everything: it costs a header and a call per value, and its bytes for
  * equal strings differ between one- and two-byte representations, which would break hashing.
@@ -22,6 +22,7 @@ const Tag = {
   Object: 8,
   BigInt: 9,
   V8: 10,
+  String16: 11,
 } as const;
 
 /** A growable byte buffer that values are encoded into. */
@@ -115,6 +116,15 @@ export class ValueWriter {
   }
 
   #string(s: string): void {
+    if (!s.isWellFormed()) {
+      // A lone surrogate (an emoji cut by slice) has no UTF-8 form; keep its UTF-16 units as they are.
+      this.ensure(5 + s.length * 2);
+      this.buf[this.length] = Tag.String16;
+      const n = this.buf.write(s, this.length + 5, 'utf16le');
+      this.buf.writeUInt32LE(n, this.length + 1);
+      this.length += 5 + n;
+      return;
+    }
     this.ensure(5 + s.length * 3);
     this.buf[this.length] = Tag.String;
     const n = this.buf.write(s, this.length + 5, 'utf8');
@@ -181,6 +191,12 @@ export class ValueReader {
       case Tag.String: {
         const n = b.readUInt32LE(this.pos);
         const s = b.toString('utf8', this.pos + 4, this.pos + 4 + n);
+        this.pos += 4 + n;
+        return s;
+      }
+      case Tag.String16: {
+        const n = b.readUInt32LE(this.pos);
+        const s = b.toString('utf16le', this.pos + 4, this.pos + 4 + n);
         this.pos += 4 + n;
         return s;
       }

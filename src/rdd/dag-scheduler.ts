@@ -134,7 +134,10 @@ export class DAGScheduler {
       if (r.ok) return r.value;
       if (!failure) {
         const cause = Object.assign(new Error(r.error.message), { name: r.error.name, stack: r.error.stack, code: r.error.code });
-        failure = new UserFunctionError(r.error.op, r.error.message, { cause });
+        // Errors chispa raised inside the task (a record that is not a pair) already name the operator.
+        const prefix = `${r.error.op}: `;
+        const message = r.error.message.startsWith(prefix) ? r.error.message.slice(prefix.length) : r.error.message;
+        failure = new UserFunctionError(r.error.op, message, { cause });
       }
       return undefined;
     });

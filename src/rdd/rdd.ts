@@ -1,5 +1,6 @@
 import { IllegalArgumentError } from '../errors.js';
 import type { Aggregator, NarrowOp } from '../plan/task.js';
+import { pairWithOne, sum, underKeyZero } from './builtin-functions.js';
 import type { LineageNode } from './dag-scheduler.js';
 import type { SparkContext } from './spark-context.js';
 
@@ -111,7 +112,7 @@ export class RDD<T> {
   /** Sorts by `fn(record)`, range-partitioned so that partition order is sort order. */
   sortBy<K>(fn: (x: T) => K, ascending = true, numPartitions?: PartitionsArg): RDD<T> {
     const o = shuffleOptions(numPartitions);
-    const keyed = this.keyBy(fn, o);
+    const keyed = this.#narrow<[K, T]>({ kind: 'keyBy', fn: this.#fn(fn, 'sortBy', o), op: 'sortBy' });
     return keyed.#shuffle({ kind: 'sort', ascending, op: 'sortBy' }, o.numPartitions ?? null, 'range');
   }
 
@@ -119,9 +120,14 @@ export class RDD<T> {
 
   /** Merges the values of each key with an associative, commutative `fn`, combining map-side first. */
   reduceByKey<K, V>(this: RDD<[K, V]>, fn: (a: V, b: V) => V, numPartitions?: PartitionsArg): RDD<[K, V]> {
+    return this.reduceByKeyAs(fn, numPartitions, 'reduceByKey');
+  }
+
+  /** @internal reduceByKey under another operator's name (`reduce` is built on it). */
+  reduceByKeyAs<K, V>(this: RDD<[K, V]>, fn: (a: V, b: V) => V, numPartitions: PartitionsArg, op: string): RDD<[K, V]> {
     const o = shuffleOptions(numPartitions);
-    const merge = this.#fn(fn, 'reduceByKey', o);
-    return this.#shuffle({ kind: 'combine', merge, mergeCombiners: merge, op: 'reduceByKey' }, o.numPartitions ?? null, 'hash');
+    const merge = this.#fn(fn, op, o);
+    return this.#shuffle({ kind: 'combine', merge, mergeCombiners: merge, op }, o.numPartitions ?? null, 'hash');
   }
 
   /** Groups the values of each key into an array. */
@@ -246,7 +252,7 @@ export class RDD<T> {
   /** Reduces all records with an associative, commutative `fn`; throws on an empty RDD. */
   async reduce(fn: (a: T, b: T) => T, opts?: FnOptions): Promise<T> {
     // As Spark's DStream.reduce: one key, combined map-side in every partition, then once more.
-    const single = this.map((x) => [0, x]).reduceByKey(fn, { ...opts, numPartitions: 1 });
+    const single = this.map(underKeyZero).reduceByKeyAs(fn, { ...opts, numPartitions: 1 }, 'reduce');
     const [pair] = await single.collect();
     if (pair === undefined) throw new IllegalArgumentError('Can not reduce() empty RDD');
     return pair[1];
@@ -254,7 +260,7 @@ export class RDD<T> {
 
   /** Counts each distinct record: a Map from record to count (compound records by value). */
   async countByValue(): Promise<Map<T, number>> {
-    const pairs = await this.map((x) => [x, 1]).reduceByKey((a: number, b: number) => a + b).collect();
+    const pairs = await this.map(pairWithOne).reduceByKey(sum).collect();
     return new Map(pairs as [T, number][]);
   }
 

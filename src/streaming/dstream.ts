@@ -1,5 +1,5 @@
-import { add } from '../add.js';
 import { ChispaError, IllegalArgumentError, UserFunctionError } from '../errors.js';
+import { pairValue, pairWithOne, partitionSize, sum, underKeyZero } from '../rdd/builtin-functions.js';
 import { RDD, type FnOptions, type PartitionsArg } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
 import type { StreamingContext } from './streaming-context.js';
@@ -108,13 +108,13 @@ export abstract class DStream<T> {
 
   /** `[value, count]` for each distinct record of each batch. */
   countByValue(numPartitions?: PartitionsArg): DStream<[T, number]> {
-    return this.#derive('countByValue', (rdd) => rdd.map(pairWithOne).reduceByKey(add, numPartitions));
+    return this.#derive('countByValue', (rdd) => rdd.map(pairWithOne).reduceByKeyAs(sum, numPartitions, 'countByValue'));
   }
 
   /** One record per non-empty batch: its records reduced with `fn`. */
   reduce(fn: (a: T, b: T) => T, opts?: FnOptions): DStream<T> {
     this.#check(fn, 'reduce', opts);
-    return this.#derive('reduce', (rdd) => rdd.map(underKeyZero).reduceByKey(fn, { ...opts, numPartitions: 1 }).map(pairValue));
+    return this.#derive('reduce', (rdd) => rdd.map(underKeyZero).reduceByKeyAs(fn, { ...opts, numPartitions: 1 }, 'reduce').map(pairValue));
   }
 
   /** Any RDD-to-RDD function, run on the driver when each batch is generated. */
@@ -226,16 +226,5 @@ export class TransformedDStream<T> extends DStream<T> {
 /** Spark's DStream.count: per-partition counts, plus a 0 so an empty batch counts 0. */
 function countRDD<T>(rdd: RDD<T>): RDD<number> {
   const sizes = rdd.mapPartitions(partitionSize).union(rdd.context.parallelize([0], 1));
-  return sizes.map(underKeyZero).reduceByKey(add, 1).map(pairValue);
-}
-
-// Internal functions live at module level so that each is shipped (and compiled by workers) once.
-const pairWithOne = <T>(x: T): [T, number] => [x, 1];
-const underKeyZero = <T>(x: T): [number, T] => [0, x];
-const pairValue = <V>(p: [unknown, V]): V => p[1];
-
-function partitionSize(records: Iterable<unknown>): number[] {
-  let n = 0;
-  for (const _ of records) n++;
-  return [n];
+  return sizes.map(underKeyZero).reduceByKeyAs(sum, 1, 'count').map(pairValue);
 }
