@@ -150,7 +150,7 @@ describe('closures on a worker pool (local[2])', () => {
     try {
       for (let n = 1; n <= 3; n++) {
         clock.advance(1000);
-        await waitFor(() => failures.length >= n, 20_000, `batch ${n}`);
+        await waitFor(() => failures.length >= n, `batch ${n}`);
       }
       const err = await rejection(waiting);
       expect(err.code).toBe('CHISPA_ERR_USER_FUNCTION');

@@ -7,18 +7,12 @@ import { IllegalArgumentError } from '../src/errors.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { SocketReceiver } from '../src/sources/socket-receiver.js';
+import { waitFor } from './helpers/streaming.js';
 
 const dec = new TextDecoder();
 const LINES = Array.from({ length: 2000 }, (_, i) => `${i}: the quick brown fox — ünïcødé ${'~'.repeat(i % 29)}`);
 const TEXT = LINES.join('\n') + '\n';
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** A plain TCP client that records what it receives and whether the server ended the stream. */
 function client(port: number) {

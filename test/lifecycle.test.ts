@@ -45,7 +45,7 @@ function harness<T>(sc: SparkContext, build: (ssc: StreamingContext) => DStream<
     async step() {
       const n = infos.length + 1;
       clock.advance(1000);
-      await waitFor(() => infos.length >= n, 20_000, `batch ${n}`);
+      await waitFor(() => infos.length >= n, `batch ${n}`);
     },
   };
 }
@@ -299,7 +299,7 @@ describe.each(MASTERS)('StreamingContext life cycle under %s', (master) => {
       try {
         for (let n = 1; n <= inputs.length; n++) {
           clock.advance(1000);
-          await waitFor(() => infos.length >= n, 20_000, `batch ${n}`);
+          await waitFor(() => infos.length >= n, `batch ${n}`);
         }
         const waitErr = await rejection(waiting);
         // Waiting after the failure: rejects at once with the same first error.
@@ -447,7 +447,7 @@ describe.each(MASTERS)('StreamingContext life cycle under %s', (master) => {
     ssc.addStreamingListener({ onBatchCompleted: (i) => void completed.push(i) });
     ssc.start();
     clock.advance(1000);
-    await waitFor(() => started.length === 1, 20_000, 'batch 1 to start');
+    await waitFor(() => started.length === 1, 'batch 1 to start');
     clock.advance(1000);
     clock.advance(1000); // batches 2000 and 3000 wait behind 1000
     const stopping = ssc.stop(false);
@@ -504,18 +504,18 @@ describe.each(MASTERS)('StreamingContext life cycle under %s', (master) => {
       const counts: [string, number][][] = [];
       lines.flatMap((l) => l.split(' ')).map((w) => [w, 1] as [string, number]).reduceByKey(add).foreachRDD(async (rdd) => void counts.push(await rdd.collect()));
       ssc.start();
-      await waitFor(() => clients.length === 1, 20_000, 'receiver to connect');
+      await waitFor(() => clients.length === 1, 'receiver to connect');
 
       // One batch with data, cut by the clock.
       clients[0].write('uno dos\ntres\n');
-      await waitFor(() => lines.receiverStats().lines === 2, 20_000, 'first lines');
+      await waitFor(() => lines.receiverStats().lines === 2, 'first lines');
       clock.advance(1000);
-      await waitFor(() => batches.length === 1, 20_000, 'first batch');
+      await waitFor(() => batches.length === 1, 'first batch');
 
       // Received but not yet cut into a batch when the graceful stop comes.
       const pending = ['cuatro cinco', 'seis', 'siete siete'];
       clients[0].write(pending.map((l) => l + '\n').join(''));
-      await waitFor(() => lines.receiverStats().lines === 5, 20_000, 'pending lines');
+      await waitFor(() => lines.receiverStats().lines === 5, 'pending lines');
       await ssc.stop(true, true);
       expect(own.isStopped).toBe(true);
       expect(batches).toEqual([
@@ -546,9 +546,9 @@ describe.each(MASTERS)('StreamingContext life cycle under %s', (master) => {
       const batches: string[][] = [];
       lines.foreachRDD(async (rdd) => void batches.push(await rdd.collect()));
       ssc.start();
-      await waitFor(() => clients.length === 1, 20_000, 'receiver to connect');
+      await waitFor(() => clients.length === 1, 'receiver to connect');
       clients[0].write('a\nb\n');
-      await waitFor(() => lines.receiverStats().lines === 2, 20_000, 'lines');
+      await waitFor(() => lines.receiverStats().lines === 2, 'lines');
       await ssc.stop(false);
       expect(batches).toEqual([]);
       expect(await ssc.awaitTerminationOrTimeout(0)).toBe(true);

@@ -42,7 +42,7 @@ describe.each(MASTERS)('network WordCount under %s', (master) => {
     counts.foreachRDD(async (rdd) => void outputs.push(await rdd.collect()));
     ssc.start();
     try {
-      await waitFor(() => clients.length === 1, 20_000, 'receiver to connect');
+      await waitFor(() => clients.length === 1, 'receiver to connect');
       let sent = 0;
       for (const [i, batch] of batches.entries()) {
         // Mixed terminators, as netcat users type them: \n, \r\n and a lone \r.
@@ -51,9 +51,9 @@ describe.each(MASTERS)('network WordCount under %s', (master) => {
         const bytes = Buffer.from(text);
         for (let off = 0; off < bytes.length; off += 997) clients[0].write(bytes.subarray(off, off + 997));
         sent += batch.length;
-        await waitFor(() => lines.receiverStats().lines === sent, 20_000, `lines of batch ${i}`);
+        await waitFor(() => lines.receiverStats().lines === sent, `lines of batch ${i}`);
         clock.advance(5000);
-        await waitFor(() => outputs.length === i + 1, 20_000, `batch ${i}`);
+        await waitFor(() => outputs.length === i + 1, `batch ${i}`);
       }
     } finally {
       await ssc.stop(false);

@@ -8,6 +8,7 @@ import { LineBatch, LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { SocketReceiver } from '../src/sources/socket-receiver.js';
 import { readLines } from './helpers/lines.js';
+import { waitFor } from './helpers/streaming.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -33,13 +34,6 @@ console.log('after stop: ' + res().join());
 `;
 
 /** Polls `cond` until it holds; fails with `what` after `timeoutMs`. */
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 
 /** A builder plus a `lines` array that `collect()` fills by cutting batches, as the engine would. */

@@ -85,7 +85,7 @@ describe.each(MASTERS)('where tasks run under %s', (master) => {
       // Batch after batch until the tasks have used both workers (a pool thread may come up late).
       for (let n = 1; n <= rdds.length; n++) {
         clock.advance(1000);
-        await waitFor(() => outputs.length === n, 20_000, `batch ${n}`);
+        await waitFor(() => outputs.length === n, `batch ${n}`);
         if (!pooled || new Set(ends.map((e) => e.threadId)).size > 1) break;
       }
     } finally {
@@ -125,7 +125,7 @@ describe.each(MASTERS)('where tasks run under %s', (master) => {
     ssc.start();
     try {
       clock.advance(1000);
-      await waitFor(() => batches.length === 1, 20_000, 'batch');
+      await waitFor(() => batches.length === 1, 'batch');
     } finally {
       await ssc.stop(false);
     }
@@ -179,11 +179,11 @@ describe.each(MASTERS)('socket batches reach tasks as shared memory under %s', (
       });
       ssc.start();
       try {
-        await waitFor(() => clients.length === 1, 20_000, 'receiver to connect');
+        await waitFor(() => clients.length === 1, 'receiver to connect');
         clients[0].write(text);
-        await waitFor(() => lines.receiverStats().lines === N, 20_000, `${N} lines received`);
+        await waitFor(() => lines.receiverStats().lines === N, `${N} lines received`);
         clock.advance(1000);
-        await waitFor(() => collected.length === 1, 20_000, 'batch');
+        await waitFor(() => collected.length === 1, 'batch');
       } finally {
         await ssc.stop(false);
       }

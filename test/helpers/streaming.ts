@@ -4,7 +4,7 @@ import { ManualClock, SparkContext, StreamingContext, type BatchInfo, type DStre
 export const MASTERS = ['local', 'local[2]'] as const;
 
 /** Polls `cond` until true (or fails after `timeoutMs`): wait on conditions, never on sleeps. */
-export async function waitFor(cond: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function waitFor(cond: () => boolean, what = 'condition', timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -38,7 +38,7 @@ export async function runBatches<T>(
   try {
     for (let i = 1; i <= batches; i++) {
       clock.advance(batchSeconds * 1000);
-      await waitFor(() => infos.length >= i, 20_000, `batch ${i}`);
+      await waitFor(() => infos.length >= i, `batch ${i}`);
     }
   } finally {
     await ssc.stop(false);
