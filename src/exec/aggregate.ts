@@ -33,9 +33,13 @@ export function createCombiner(agg: Aggregator): Combiner {
       const op = agg.op;
       return {
         add(k, v) {
+          // The per-record path: a try block, not a closure per record.
           const c = map.get(k);
-          if (c === undefined) map.set(k, create ? call(op, () => create(v)) : v);
-          else map.set(k, call(op, () => mergeValue(c, v)));
+          try {
+            map.set(k, c === undefined ? (create ? create(v) : v) : mergeValue(c, v));
+          } catch (e) {
+            throw new OperatorFailure(op, e);
+          }
         },
         merge(k, c2) {
           const c = map.get(k);

@@ -33,12 +33,20 @@ export function resolveFn(ref: FnRef): (...args: any[]) => any {
  */
 export class PartitionDone extends Error {}
 
-/** Runs `body` and tags anything it throws with `op`, unless already tagged further down. */
+/** What a stage rethrows: `e` tagged with `op`, unless already tagged further down the chain. */
+function tagged(op: string, e: unknown): unknown {
+  return e instanceof OperatorFailure || e instanceof PartitionDone ? e : new OperatorFailure(op, e);
+}
+
+/**
+ * Runs `body` and tags anything it throws with `op`. The per-record paths of map and flatMap
+ * inline this instead: a closure per record costs measurably there.
+ */
 function guarded<R>(op: string, body: () => R): R {
   try {
     return body();
   } catch (e) {
-    throw e instanceof OperatorFailure || e instanceof PartitionDone ? e : new OperatorFailure(op, e);
+    throw tagged(op, e);
   }
 }
 
@@ -59,7 +67,18 @@ function stage(op: NarrowOp, next: Consumer, partition: number): Consumer {
   switch (op.kind) {
     case 'map': {
       const fn = resolveFn(op.fn);
-      return { push: (x) => next.push(guarded(name, () => fn(x))), end: () => next.end() };
+      return {
+        push: (x) => {
+          let y;
+          try {
+            y = fn(x);
+          } catch (e) {
+            throw tagged(name, e);
+          }
+          next.push(y);
+        },
+        end: () => next.end(),
+      };
     }
     case 'keyBy': {
       const fn = resolveFn(op.fn);
@@ -77,7 +96,13 @@ function stage(op: NarrowOp, next: Consumer, partition: number): Consumer {
     case 'flatMap': {
       const fn = resolveFn(op.fn);
       return {
-        push: (x) => guarded(name, () => { for (const y of fn(x)) next.push(y); }),
+        push: (x) => {
+          try {
+            for (const y of fn(x)) next.push(y);
+          } catch (e) {
+            throw tagged(name, e);
+          }
+        },
         end: () => next.end(),
       };
     }
