@@ -55,11 +55,6 @@ export class BlockSection {
   }
 }
 
-/** Number of sections in a block. */
-export function blockPartitions(sab: SharedArrayBuffer): number {
-  return new Int32Array(sab, 0, HEADER_INTS)[2];
-}
-
 /** Encodes `items` as a block of `slices` sections, cut as Spark's `parallelize` cuts them. */
 export function parallelizeBlock(items: readonly unknown[], slices: number): SharedArrayBuffer {
   const sections: ValueWriter[] = [];

@@ -43,11 +43,6 @@ export class JobScheduler {
     this.#running ??= this.#drain();
   }
 
-  /** Batches submitted and not started yet. */
-  get pending(): number {
-    return this.#queue.length;
-  }
-
   /** Drops batches not started yet (non-graceful stop). */
   discardPending(): void {
     this.#queue.length = 0;
