@@ -30,6 +30,11 @@ export class KeyMap<V> {
     else this.#compound.set(id, { key, value });
   }
 
+  delete(key: unknown): void {
+    if (typeof key !== 'object' || key === null) this.#simple.delete(key);
+    else this.#compound.delete(canonical(key));
+  }
+
   *entries(): IterableIterator<[unknown, V]> {
     yield* this.#simple.entries();
     for (const { key, value } of this.#compound.values()) yield [key, value];

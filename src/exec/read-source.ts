@@ -1,5 +1,6 @@
 import { LineSegmentView } from '../memory/line-segment.js';
 import { BlockSection } from '../memory/partitioned-block.js';
+import { readStateBlock } from '../memory/state-block.js';
 import type { SourceDesc } from '../plan/task.js';
 import { createCombiner } from './aggregate.js';
 import { compareValues } from './compare.js';
@@ -26,6 +27,9 @@ export function readSource(desc: SourceDesc, out: Consumer): void {
     }
     case 'shuffle':
       readShuffle(desc, out);
+      break;
+    case 'state':
+      for (const pair of readStateBlock(desc.sab)) out.push(pair);
       break;
     case 'empty':
       break;

@@ -3,6 +3,7 @@ import { sealBlock } from '../memory/partitioned-block.js';
 import { ValueWriter } from '../memory/value-codec.js';
 import type { Aggregator, Partitioner, SinkDesc } from '../plan/task.js';
 import { createCombiner } from './aggregate.js';
+import { stateUpdater } from './state-update.js';
 import { compareValues } from './compare.js';
 import { partitionOf } from './partition-hash.js';
 import { OperatorFailure, PartitionDone, type Consumer } from './pipeline.js';
@@ -48,6 +49,8 @@ export function createSink(desc: SinkDesc, partition: number): Sink {
     }
     case 'shuffle':
       return new ShuffleWriter(desc.partitioner, desc.agg, partition);
+    case 'updateState':
+      return stateUpdater(desc);
   }
 }
 

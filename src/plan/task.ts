@@ -52,6 +52,8 @@ export type SourceDesc =
   | { readonly kind: 'lines'; readonly ranges: readonly LineRange[] }
   | { readonly kind: 'block'; readonly sab: SharedArrayBuffer; readonly section: number }
   | { readonly kind: 'shuffle'; readonly blocks: readonly SharedArrayBuffer[]; readonly section: number; readonly agg: Aggregator }
+  /** One partition of a stateful operator's state: `[key, state]` pairs. */
+  | { readonly kind: 'state'; readonly sab: SharedArrayBuffer }
   | { readonly kind: 'empty' };
 
 export type SinkDesc =
@@ -59,6 +61,12 @@ export type SinkDesc =
   | { readonly kind: 'count' }
   | { readonly kind: 'take'; readonly n: number }
   | { readonly kind: 'shuffle'; readonly partitioner: Partitioner; readonly agg: Aggregator }
+  /**
+   * Folds a partition's grouped new values (`[key, values[]]`) into its previous state block and
+   * returns the new block. `fn(values, state | null)` gives the new state (null/undefined removes
+   * the key); without `fn` the last value becomes the state (loading an initial RDD).
+   */
+  | { readonly kind: 'updateState'; readonly prev: SharedArrayBuffer | null; readonly fn: FnRef | null; readonly op: string }
   /** Sort keys of the partition, sorted, thinned to at most `n` evenly spaced (range bounds). */
   | { readonly kind: 'sampleKeys'; readonly n: number; readonly ascending: boolean };
 

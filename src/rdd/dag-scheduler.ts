@@ -1,7 +1,7 @@
 import { UserFunctionError } from '../errors.js';
 import { compareValues } from '../exec/compare.js';
 import type { TaskRunner } from '../exec/task-runner.js';
-import type { Aggregator, NarrowOp, Partitioner, SinkDesc, SourceDesc, Task } from '../plan/task.js';
+import type { Aggregator, FnRef, NarrowOp, Partitioner, SinkDesc, SourceDesc, Task } from '../plan/task.js';
 
 /**
  * Lineage and its execution. An RDD is a node in a graph of sources, narrow operations, unions and
@@ -13,7 +13,8 @@ export type LineageNode =
   | { readonly kind: 'source'; readonly partitions: readonly SourceDesc[] }
   | { readonly kind: 'narrow'; readonly parent: LineageNode; readonly ops: readonly NarrowOp[] }
   | { readonly kind: 'union'; readonly parents: readonly LineageNode[] }
-  | ShuffleNode;
+  | ShuffleNode
+  | StateNode;
 
 export interface ShuffleNode {
   readonly kind: 'shuffle';
@@ -27,6 +28,22 @@ export interface ShuffleNode {
   /** Partitioner family; `range` bounds are sampled from the data when the stage runs. */
   readonly partitioner: 'hash' | 'roundRobin' | 'range';
   /** Map-stage output, computed by the first job that needs it. */
+  output?: Promise<PartitionPlan[]>;
+}
+
+/**
+ * A stateful operator's state after one batch: the batch's `[key, value]` records are grouped by
+ * key into the state's partitions and folded into the previous state blocks, one task per
+ * partition. `prev` is read when the update runs, not when the node is built, because batches are
+ * generated ahead of running and the previous batch may still be running (or fail).
+ */
+export interface StateNode {
+  readonly kind: 'state';
+  readonly values: LineageNode;
+  readonly partitions: number;
+  readonly fn: FnRef | null;
+  readonly op: string;
+  readonly prev: () => readonly SharedArrayBuffer[] | null;
   output?: Promise<PartitionPlan[]>;
 }
 
@@ -71,6 +88,9 @@ export class DAGScheduler {
       case 'shuffle':
         node.output ??= this.#runShuffle(node);
         return node.output;
+      case 'state':
+        node.output ??= this.#runStateUpdate(node);
+        return node.output;
     }
   }
 
@@ -99,6 +119,26 @@ export class DAGScheduler {
       source: { kind: 'shuffle', blocks, section: r, agg: node.agg },
       ops: [],
     }));
+  }
+
+  async #runStateUpdate(node: StateNode): Promise<PartitionPlan[]> {
+    const grouped = await this.plan({
+      kind: 'shuffle',
+      parent: node.values,
+      agg: { kind: 'group', op: node.op },
+      partitions: node.partitions,
+      partitioner: 'hash',
+    });
+    const prev = node.prev();
+    const blocks = (await this.#runStage(
+      grouped.map((p, r) => ({
+        source: p.source,
+        ops: p.ops,
+        sink: { kind: 'updateState', prev: prev ? prev[r] : null, fn: node.fn, op: node.op },
+        partition: r,
+      })),
+    )) as SharedArrayBuffer[];
+    return blocks.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
   }
 
   async #partitioner(node: ShuffleNode, partitions: number, parents: PartitionPlan[]): Promise<Partitioner> {

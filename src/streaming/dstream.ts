@@ -2,6 +2,7 @@ import { ChispaError, IllegalArgumentError, UserFunctionError } from '../errors.
 import { pairValue, pairWithOne, partitionSize, sum, underKeyZero } from '../rdd/builtin-functions.js';
 import { RDD, type FnOptions, type PartitionsArg } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
+import type { UpdateStateOptions } from './state-dstream.js';
 import type { StreamingContext } from './streaming-context.js';
 
 /** A function run on the driver for every batch's RDD; `time` is the batch time in epoch ms. */
@@ -178,6 +179,34 @@ export abstract class DStream<T> {
 
   fullOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | null, W | null]]> {
     return this.transformWith(other, (a, b) => a.fullOuterJoin(b, numPartitions));
+  }
+
+  // ---- stateful transformations ----
+
+  /**
+   * Keeps a state per key across batches, as PySpark's `updateStateByKey`: every batch,
+   * `updateFn(newValues, lastState)` is called for every key that has state or new values (with
+   * `[]` when none arrived, `null` when there is no state yet); returning `null` or `undefined`
+   * removes the key. Each batch's RDD is the whole state. Needs `ssc.checkpoint(dir)`.
+   *
+   * @example
+   * ```ts
+   * ssc.checkpoint('/tmp/cpdir');
+   * const updateFunc = (newValues: number[], lastSum: number | null) =>
+   *   newValues.reduce((a, b) => a + b, 0) + (lastSum ?? 0);
+   * lines.flatMap((l) => l.split(' ')).map((w) => [w, 1]).updateStateByKey(updateFunc).pprint();
+   * ```
+   */
+  updateStateByKey<K, V, S>(
+    this: DStream<[K, V]>,
+    updateFn: (newValues: V[], lastState: S | null) => S | null | undefined,
+    opts: UpdateStateOptions<K, S> = {},
+  ): DStream<[K, S]> {
+    const fn = this.ssc.sparkContext.prepareFunction(updateFn, 'updateStateByKey', opts.context);
+    if (opts.numPartitions !== undefined && !(Number.isInteger(opts.numPartitions) && opts.numPartitions > 0)) {
+      throw new IllegalArgumentError(`updateStateByKey: numPartitions must be a positive integer, got ${opts.numPartitions}`);
+    }
+    return this.ssc.stateStream<K, S>(this as DStream<unknown>, fn, 'updateStateByKey', opts);
   }
 
   // ---- output operations ----

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { log } from '../log.js';
+import type { FnRef } from '../plan/task.js';
 import type { SparkContext } from '../rdd/spark-context.js';
 import { SystemClock, type Clock } from './clock.js';
 import type { DStream, ForeachRDDFunction } from './dstream.js';
@@ -9,6 +10,7 @@ import { JobScheduler } from './job-scheduler.js';
 import type { StreamingListener } from './listener.js';
 import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
+import { StateDStream, type UpdateStateOptions } from './state-dstream.js';
 
 export type StreamingContextState = 'INITIALIZED' | 'ACTIVE' | 'STOPPED';
 
@@ -43,6 +45,7 @@ export class StreamingContext {
   readonly #streams: DStream<unknown>[] = [];
   readonly #inputs: InputDStream<unknown>[] = [];
   readonly #outputs: { stream: DStream<unknown>; fn: ForeachRDDFunction<unknown> }[] = [];
+  readonly #stateful: StateDStream<unknown, unknown>[] = [];
   readonly #listeners = new Set<StreamingListener>();
   readonly #scheduler: JobScheduler;
   readonly #waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
@@ -134,6 +137,11 @@ export class StreamingContext {
     if (this.#outputs.length === 0) {
       throw new IllegalArgumentError('No output operations registered, so nothing to execute');
     }
+    if (this.#stateful.length > 0 && this.#checkpointDir === undefined) {
+      throw new IllegalArgumentError(
+        'The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().',
+      );
+    }
     this.#state = 'ACTIVE';
     for (const input of this.#inputs) input.start();
     const now = this.#clock.now();
@@ -210,6 +218,16 @@ export class StreamingContext {
     this.#streams.push(stream);
   }
 
+  /**
+   * @internal Creates a stateful stream, whose state is committed every batch before the outputs
+   * run. Built here rather than in DStream: StateDStream extends DStream, so DStream cannot import it.
+   */
+  stateStream<K, S>(parent: DStream<unknown>, fn: FnRef, op: string, opts: UpdateStateOptions<K, S>): StateDStream<K, S> {
+    const stream = new StateDStream<K, S>(this, parent, fn, op, opts);
+    this.#stateful.push(stream as StateDStream<unknown, unknown>);
+    return stream;
+  }
+
   /** @internal */
   registerOutput(stream: DStream<unknown>, fn: ForeachRDDFunction<unknown>): void {
     this.assertDefinable();
@@ -231,6 +249,7 @@ export class StreamingContext {
     let generationError: Error | undefined;
     const jobs: (() => Promise<void>)[] = [];
     try {
+      for (const stream of this.#stateful) jobs.push(() => stream.commit(time));
       for (const { stream, fn } of this.#outputs) {
         const rdd = stream.getOrCompute(time) ?? this.sparkContext.emptyRDD();
         jobs.push(async () => fn(rdd, time));
