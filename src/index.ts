@@ -26,6 +26,7 @@ export {
   NotAPairError,
   UserFunctionError,
 } from './errors.js';
+export type { State } from './exec/state.js';
 export type { LogLevel } from './log.js';
 export type { TaskEndInfo } from './rdd/dag-scheduler.js';
 export { RDD, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
@@ -36,4 +37,6 @@ export { DStream, type ForeachRDDFunction } from './streaming/dstream.js';
 export type { BatchInfo, StreamingListener } from './streaming/listener.js';
 export type { QueueItem } from './streaming/queue-input-dstream.js';
 export type { SocketInputDStream, SocketTextStreamOptions } from './streaming/socket-input-dstream.js';
+export type { MapWithStateDStream, UpdateStateOptions } from './streaming/state-dstream.js';
+export { StateSpec, type MappingFunction } from './streaming/state-spec.js';
 export { StreamingContext, type StreamingContextOptions, type StreamingContextState } from './streaming/streaming-context.js';

@@ -1,25 +1,24 @@
 import { readStateBlock, StateBlockWriter } from '../memory/state-block.js';
-import type { SinkDesc } from '../plan/task.js';
+import { sealBlock } from '../memory/partitioned-block.js';
+import { ValueWriter } from '../memory/value-codec.js';
+import type { SinkDesc, StateUpdate } from '../plan/task.js';
 import { KeyMap } from './key-map.js';
 import { OperatorFailure, resolveFn, type Consumer } from './pipeline.js';
+import { StateImpl } from './state.js';
+
+/** A state task's result: the new state block, and the block of mapped records (mapWithState). */
+export interface StateResult {
+  readonly state: SharedArrayBuffer;
+  readonly emitted: SharedArrayBuffer | null;
+}
 
 /**
- * The merge step of `updateStateByKey`, run by the task that owns state partition r: the only
+ * The merge step of a stateful operator, run by the task that owns state partition r: the only
  * writer of that partition in the batch, so no locks. It reads the previous block once, in order,
- * and calls the update function for every key that has state or new values, as PySpark does.
- * The result is a new block; the previous one is untouched, so a failed batch leaves it intact.
+ * and writes a new one; the previous block is untouched, so a failed batch leaves it intact.
  */
-export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): Consumer & { result(): SharedArrayBuffer } {
+export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): Consumer & { result(): StateResult } {
   const fresh = new KeyMap<unknown[]>();
-  const update = desc.fn ? resolveFn(desc.fn) : undefined;
-  const call = (values: unknown[], state: unknown): unknown => {
-    if (!update) return values[values.length - 1];
-    try {
-      return update(values, state);
-    } catch (e) {
-      throw new OperatorFailure(desc.op, e);
-    }
-  };
   return {
     push(x) {
       const [k, values] = x as [unknown, unknown[]];
@@ -27,19 +26,100 @@ export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): 
     },
     end() {},
     result() {
-      const out = new StateBlockWriter();
-      const keep = (k: unknown, s: unknown) => {
-        if (s !== null && s !== undefined) out.add(k, s);
-      };
-      if (desc.prev) {
-        for (const [k, s] of readStateBlock(desc.prev)) {
-          const values = fresh.get(k);
-          if (values) fresh.delete(k);
-          keep(k, call(values ?? [], s));
-        }
-      }
-      for (const [k, values] of fresh.entries()) keep(k, call(values, null));
-      return out.seal();
+      const merge = desc.update.kind === 'update' ? updateStateByKey : mapWithState;
+      return merge(desc.update as never, desc.op, desc.prev, fresh);
     },
   };
+}
+
+function guard<R>(op: string, body: () => R): R {
+  try {
+    return body();
+  } catch (e) {
+    throw new OperatorFailure(op, e);
+  }
+}
+
+/** PySpark's semantics: `fn(values, state | null)` for every key with state or new values. */
+function updateStateByKey(
+  update: Extract<StateUpdate, { kind: 'update' }>,
+  op: string,
+  prev: SharedArrayBuffer | null,
+  fresh: KeyMap<unknown[]>,
+): StateResult {
+  const fn = update.fn ? resolveFn(update.fn) : (values: unknown[]) => values[values.length - 1];
+  const out = new StateBlockWriter();
+  const keep = (k: unknown, s: unknown) => {
+    if (s !== null && s !== undefined) out.add(k, s);
+  };
+  if (prev) {
+    for (const [k, s] of readStateBlock(prev)) {
+      const values = fresh.get(k);
+      if (values) fresh.delete(k);
+      keep(k, guard(op, () => fn(values ?? [], s)));
+    }
+  }
+  for (const [k, values] of fresh.entries()) keep(k, guard(op, () => fn(values, null)));
+  return { state: out.seal(), emitted: null };
+}
+
+/**
+ * Spark's mapWithState: `fn(key, value, state)` once per new record, in order, each call seeing the
+ * previous call's update; once more, with a timing-out state, for every key idle longer than the
+ * timeout; keys without data are copied, not called. A state's timestamp is refreshed whenever it
+ * is updated, or receives data while a timeout is set, as Spark does.
+ */
+function mapWithState(
+  update: Extract<StateUpdate, { kind: 'map' }>,
+  op: string,
+  prev: SharedArrayBuffer | null,
+  fresh: KeyMap<unknown[]>,
+): StateResult {
+  const { time, timeoutMs } = update;
+  const out = new StateBlockWriter();
+  const emitted = new ValueWriter(1024);
+  let emittedCount = 0;
+  const emit = (v: unknown) => {
+    emitted.write(v);
+    emittedCount++;
+  };
+  const fn = update.fn ? resolveFn(update.fn) : undefined;
+
+  const withData = (k: unknown, values: unknown[], entry: [unknown, number] | undefined) => {
+    if (!fn) {
+      out.add(k, [values[values.length - 1], time]);
+      return;
+    }
+    let defined = entry !== undefined;
+    let value = entry?.[0];
+    let touched = entry?.[1] ?? time;
+    for (const v of values) {
+      const state = new StateImpl<unknown>(defined, value);
+      emit(guard(op, () => fn(k, v, state)));
+      if (state.isRemoved) defined = false;
+      else if (state.isUpdated || (state.exists() && timeoutMs !== null)) {
+        defined = true;
+        value = state.get();
+        touched = time;
+      }
+    }
+    if (defined) out.add(k, [value, touched]);
+  };
+
+  if (prev) {
+    for (const [k, entry] of readStateBlock(prev) as Generator<[unknown, [unknown, number]]>) {
+      const values = fresh.get(k);
+      if (values) {
+        fresh.delete(k);
+        withData(k, values, entry);
+      } else if (fn && timeoutMs !== null && entry[1] < time - timeoutMs) {
+        // Strictly idle longer than the timeout, as Spark's getByTime(batchTime - timeout).
+        emit(guard(op, () => fn(k, null, new StateImpl<unknown>(true, entry[0], true))));
+      } else {
+        out.add(k, entry);
+      }
+    }
+  }
+  for (const [k, values] of fresh.entries()) withData(k, values, undefined);
+  return { state: out.seal(), emitted: fn ? sealBlock([emitted], [emittedCount]) : null };
 }

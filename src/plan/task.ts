@@ -56,17 +56,28 @@ export type SourceDesc =
   | { readonly kind: 'state'; readonly sab: SharedArrayBuffer }
   | { readonly kind: 'empty' };
 
+/**
+ * How a stateful operator turns new values into state. `fn: null` loads initial state (the last
+ * value of a key becomes its state).
+ * - `update`: updateStateByKey, `fn(values, state | null)` for every key with state or values.
+ * - `map`: mapWithState, `fn(key, value, state)` once per record, and once per timed-out key;
+ *   states are stored as `[state, lastUpdatedMs]`.
+ */
+export type StateUpdate =
+  | { readonly kind: 'update'; readonly fn: FnRef | null }
+  | { readonly kind: 'map'; readonly fn: FnRef | null; readonly time: number; readonly timeoutMs: number | null };
+
 export type SinkDesc =
   | { readonly kind: 'collect' }
   | { readonly kind: 'count' }
   | { readonly kind: 'take'; readonly n: number }
   | { readonly kind: 'shuffle'; readonly partitioner: Partitioner; readonly agg: Aggregator }
   /**
-   * Folds a partition's grouped new values (`[key, values[]]`) into its previous state block and
-   * returns the new block. `fn(values, state | null)` gives the new state (null/undefined removes
-   * the key); without `fn` the last value becomes the state (loading an initial RDD).
+   * Folds a partition's grouped new values (`[key, values[]]`) into its previous state block.
+   * The result is `{ state, emitted }`: the new state block and, for mapWithState, a one-section
+   * block of the mapped records.
    */
-  | { readonly kind: 'updateState'; readonly prev: SharedArrayBuffer | null; readonly fn: FnRef | null; readonly op: string }
+  | { readonly kind: 'updateState'; readonly prev: SharedArrayBuffer | null; readonly op: string; readonly update: StateUpdate }
   /** Sort keys of the partition, sorted, thinned to at most `n` evenly spaced (range bounds). */
   | { readonly kind: 'sampleKeys'; readonly n: number; readonly ascending: boolean };
 

@@ -1,7 +1,8 @@
 import { UserFunctionError } from '../errors.js';
 import { compareValues } from '../exec/compare.js';
 import type { TaskRunner } from '../exec/task-runner.js';
-import type { Aggregator, FnRef, NarrowOp, Partitioner, SinkDesc, SourceDesc, Task } from '../plan/task.js';
+import type { StateResult } from '../exec/state-update.js';
+import type { Aggregator, NarrowOp, Partitioner, SinkDesc, SourceDesc, StateUpdate, Task } from '../plan/task.js';
 
 /**
  * Lineage and its execution. An RDD is a node in a graph of sources, narrow operations, unions and
@@ -14,7 +15,9 @@ export type LineageNode =
   | { readonly kind: 'narrow'; readonly parent: LineageNode; readonly ops: readonly NarrowOp[] }
   | { readonly kind: 'union'; readonly parents: readonly LineageNode[] }
   | ShuffleNode
-  | StateNode;
+  | StateNode
+  /** The records a mapWithState function returned in the batch of `state`. */
+  | { readonly kind: 'emitted'; readonly state: StateNode };
 
 export interface ShuffleNode {
   readonly kind: 'shuffle';
@@ -41,10 +44,11 @@ export interface StateNode {
   readonly kind: 'state';
   readonly values: LineageNode;
   readonly partitions: number;
-  readonly fn: FnRef | null;
+  readonly update: StateUpdate;
   readonly op: string;
   readonly prev: () => readonly SharedArrayBuffer[] | null;
-  output?: Promise<PartitionPlan[]>;
+  /** The update's output, computed by the first job that needs it. */
+  result?: Promise<{ state: SharedArrayBuffer[]; emitted: (SharedArrayBuffer | null)[] }>;
 }
 
 /** What a task of the final stage starts from: a source partition and the narrow ops after it. */
@@ -89,8 +93,11 @@ export class DAGScheduler {
         node.output ??= this.#runShuffle(node);
         return node.output;
       case 'state':
-        node.output ??= this.#runStateUpdate(node);
-        return node.output;
+        node.result ??= this.#runStateUpdate(node);
+        return (await node.result).state.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
+      case 'emitted':
+        node.state.result ??= this.#runStateUpdate(node.state);
+        return (await node.state.result).emitted.map((sab) => ({ source: sab ? { kind: 'block', sab, section: 0 } : { kind: 'empty' }, ops: [] }));
     }
   }
 
@@ -121,7 +128,7 @@ export class DAGScheduler {
     }));
   }
 
-  async #runStateUpdate(node: StateNode): Promise<PartitionPlan[]> {
+  async #runStateUpdate(node: StateNode): Promise<{ state: SharedArrayBuffer[]; emitted: (SharedArrayBuffer | null)[] }> {
     const grouped = await this.plan({
       kind: 'shuffle',
       parent: node.values,
@@ -130,15 +137,15 @@ export class DAGScheduler {
       partitioner: 'hash',
     });
     const prev = node.prev();
-    const blocks = (await this.#runStage(
+    const results = (await this.#runStage(
       grouped.map((p, r) => ({
         source: p.source,
         ops: p.ops,
-        sink: { kind: 'updateState', prev: prev ? prev[r] : null, fn: node.fn, op: node.op },
+        sink: { kind: 'updateState', prev: prev ? prev[r] : null, op: node.op, update: node.update },
         partition: r,
       })),
-    )) as SharedArrayBuffer[];
-    return blocks.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
+    )) as StateResult[];
+    return { state: results.map((r) => r.state), emitted: results.map((r) => r.emitted) };
   }
 
   async #partitioner(node: ShuffleNode, partitions: number, parents: PartitionPlan[]): Promise<Partitioner> {

@@ -2,7 +2,8 @@ import { ChispaError, IllegalArgumentError, UserFunctionError } from '../errors.
 import { pairValue, pairWithOne, partitionSize, sum, underKeyZero } from '../rdd/builtin-functions.js';
 import { RDD, type FnOptions, type PartitionsArg } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
-import type { UpdateStateOptions } from './state-dstream.js';
+import type { MapWithStateDStream, UpdateStateOptions } from './state-dstream.js';
+import type { StateSpec } from './state-spec.js';
 import type { StreamingContext } from './streaming-context.js';
 
 /** A function run on the driver for every batch's RDD; `time` is the batch time in epoch ms. */
@@ -202,11 +203,38 @@ export abstract class DStream<T> {
     updateFn: (newValues: V[], lastState: S | null) => S | null | undefined,
     opts: UpdateStateOptions<K, S> = {},
   ): DStream<[K, S]> {
-    const fn = this.ssc.sparkContext.prepareFunction(updateFn, 'updateStateByKey', opts.context);
-    if (opts.numPartitions !== undefined && !(Number.isInteger(opts.numPartitions) && opts.numPartitions > 0)) {
-      throw new IllegalArgumentError(`updateStateByKey: numPartitions must be a positive integer, got ${opts.numPartitions}`);
-    }
-    return this.ssc.stateStream<K, S>(this as DStream<unknown>, fn, 'updateStateByKey', opts);
+    const op = 'updateStateByKey';
+    const fn = this.ssc.sparkContext.prepareFunction(updateFn, op, opts.context);
+    const sc = this.ssc.sparkContext;
+    const init = opts.initialRDD;
+    return this.ssc.stateStream<K, S>(this as DStream<unknown>, {
+      op,
+      partitions: statePartitions(op, opts.numPartitions, sc.defaultParallelism),
+      initial: init === undefined ? undefined : init instanceof RDD ? init : sc.parallelize(init),
+      update: (_time, loading) => ({ kind: 'update', fn: loading ? null : fn }),
+    });
+  }
+
+  /**
+   * Spark's mapWithState: `fn(key, value, state)` is called once per new record of a key (each
+   * call sees the state the previous one left) and once for each key whose state times out; keys
+   * without data cost no call. The stream holds what `fn` returned; `stateSnapshots()` the state.
+   * Needs `ssc.checkpoint(dir)`.
+   */
+  mapWithState<K, V, S, U>(this: DStream<[K, V]>, spec: StateSpec<K, V, S, U>): MapWithStateDStream<K, S, U> {
+    const op = 'mapWithState';
+    const fn = this.ssc.sparkContext.prepareFunction(spec.fn, op, spec.contextValues);
+    const sc = this.ssc.sparkContext;
+    const init = spec.initial;
+    const initial = init === undefined ? undefined : (init instanceof RDD ? init : sc.parallelize(init));
+    const { timeoutMs } = spec;
+    const state = this.ssc.stateStream<K, [S, number]>(this as DStream<unknown>, {
+      op,
+      partitions: statePartitions(op, spec.partitions, sc.defaultParallelism),
+      initial: initial as RDD<[K, [S, number]]> | undefined,
+      update: (time, loading) => ({ kind: 'map', fn: loading ? null : fn, time, timeoutMs }),
+    });
+    return this.ssc.mappedStateStream<K, S, U>(state);
   }
 
   // ---- output operations ----
@@ -256,4 +284,10 @@ export class TransformedDStream<T> extends DStream<T> {
 function countRDD<T>(rdd: RDD<T>): RDD<number> {
   const sizes = rdd.mapPartitions(partitionSize).union(rdd.context.parallelize([0], 1));
   return sizes.map(underKeyZero).reduceByKeyAs(sum, 1, 'count').map(pairValue);
+}
+
+function statePartitions(op: string, n: number | undefined, fallback: number): number {
+  if (n === undefined) return fallback;
+  if (!Number.isInteger(n) || n < 1) throw new IllegalArgumentError(`${op}: numPartitions must be a positive integer, got ${n}`);
+  return n;
 }

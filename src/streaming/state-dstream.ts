@@ -1,6 +1,6 @@
 import type { StateNode } from '../rdd/dag-scheduler.js';
 import { RDD } from '../rdd/rdd.js';
-import type { FnRef } from '../plan/task.js';
+import type { StateUpdate } from '../plan/task.js';
 import { DStream } from './dstream.js';
 import type { StreamingContext } from './streaming-context.js';
 
@@ -14,34 +14,43 @@ export interface UpdateStateOptions<K, S> {
   context?: Record<string, unknown>;
 }
 
+/** What a keyed state stream needs, whichever operator it serves. */
+export interface StateStreamConfig<K, S> {
+  readonly op: string;
+  readonly partitions: number;
+  readonly initial?: RDD<[K, S]>;
+  /** The update to run for batch `time`; `fn: null` for loading the initial state. */
+  readonly update: (time: number, loading: boolean) => StateUpdate;
+}
+
 /**
- * The stream of `updateStateByKey`: each batch's RDD is the whole state after that batch. The
- * state lives in shared-memory state blocks, one per partition; the merge runs in the workers.
- * The driver holds only the handles of the last committed blocks and swaps them in after every
- * partition of a batch has succeeded, so a failed batch leaves the previous state as it was.
+ * Keyed state over batches: each batch's RDD is the stored state after that batch. The state lives
+ * in shared-memory state blocks, one per partition, and the merge runs in the workers. The driver
+ * holds only the handles of the last committed blocks and swaps them in after every partition of a
+ * batch has succeeded, so a failed batch leaves the previous state as it was.
  */
 export class StateDStream<K, S> extends DStream<[K, S]> {
   readonly parents: readonly DStream<unknown>[];
-  readonly #fn: FnRef;
-  readonly #op: string;
-  readonly #partitions: number;
+  readonly #config: StateStreamConfig<K, S>;
   #initial: RDD<[K, S]> | undefined;
   #committed: readonly SharedArrayBuffer[] | null = null;
 
-  constructor(ssc: StreamingContext, parent: DStream<unknown>, fn: FnRef, op: string, opts: UpdateStateOptions<K, S>) {
+  constructor(ssc: StreamingContext, parent: DStream<unknown>, config: StateStreamConfig<K, S>) {
     super(ssc);
     this.parents = [parent];
-    this.#fn = fn;
-    this.#op = op;
-    this.#partitions = opts.numPartitions ?? ssc.sparkContext.defaultParallelism;
-    const init = opts.initialRDD;
-    this.#initial = init === undefined ? undefined : init instanceof RDD ? init : ssc.sparkContext.parallelize(init);
+    this.#config = config;
+    this.#initial = config.initial;
   }
 
   protected compute(time: number): RDD<[K, S]> {
     const sc = this.ssc.sparkContext;
     const values = this.parents[0].getOrCompute(time) ?? sc.emptyRDD();
-    return new RDD<[K, S]>(sc, this.#node(values.node, this.#fn));
+    return new RDD<[K, S]>(sc, this.#node(values.node, this.#config.update(time, false)));
+  }
+
+  /** @internal The lineage node of batch `time`'s update. */
+  nodeAt(time: number): StateNode {
+    return this.getOrCompute(time)!.node as StateNode;
   }
 
   /**
@@ -51,17 +60,47 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
   async commit(time: number): Promise<void> {
     const scheduler = this.ssc.sparkContext.scheduler;
     if (this.#initial) {
-      this.#committed = await blocksOf(scheduler.plan(this.#node(this.#initial.node, null)));
+      const load = this.#node(this.#initial.node, this.#config.update(time, true));
+      this.#committed = await blocksOf(scheduler.plan(load));
       this.#initial = undefined;
     }
-    this.#committed = await blocksOf(scheduler.plan(this.getOrCompute(time)!.node));
+    this.#committed = await blocksOf(scheduler.plan(this.nodeAt(time)));
   }
 
-  #node(values: StateNode['values'], fn: FnRef | null): StateNode {
-    return { kind: 'state', values, partitions: this.#partitions, fn, op: this.#op, prev: () => this.#committed };
+  #node(values: StateNode['values'], update: StateUpdate): StateNode {
+    const { partitions, op } = this.#config;
+    return { kind: 'state', values, partitions, update, op, prev: () => this.#committed };
   }
 }
 
 async function blocksOf(plans: Promise<{ source: { kind: string; sab?: SharedArrayBuffer } }[]>): Promise<SharedArrayBuffer[]> {
   return (await plans).map((p) => p.source.sab!);
 }
+
+/**
+ * The stream `mapWithState` returns: the records the mapping function returned in each batch.
+ * `stateSnapshots()` is the stream of the whole state after each batch.
+ */
+export class MapWithStateDStream<K, S, U> extends DStream<U> {
+  readonly parents: readonly DStream<unknown>[];
+  readonly #state: StateDStream<K, [S, number]>;
+
+  /** @internal */
+  constructor(ssc: StreamingContext, state: StateDStream<K, [S, number]>) {
+    super(ssc);
+    this.parents = [state as DStream<unknown>];
+    this.#state = state;
+  }
+
+  protected compute(time: number): RDD<U> {
+    return new RDD<U>(this.ssc.sparkContext, { kind: 'emitted', state: this.#state.nodeAt(time) });
+  }
+
+  /** `[key, state]` for every key with state, after each batch. */
+  stateSnapshots(): DStream<[K, S]> {
+    return this.#state.map(withoutTimestamp);
+  }
+}
+
+/** Stored mapWithState entries carry the time they were last updated; snapshots show the state. */
+const withoutTimestamp = <K, S>([k, [s]]: [K, [S, number]]): [K, S] => [k, s];

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { log } from '../log.js';
-import type { FnRef } from '../plan/task.js';
 import type { SparkContext } from '../rdd/spark-context.js';
 import { SystemClock, type Clock } from './clock.js';
 import type { DStream, ForeachRDDFunction } from './dstream.js';
@@ -10,7 +9,7 @@ import { JobScheduler } from './job-scheduler.js';
 import type { StreamingListener } from './listener.js';
 import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
-import { StateDStream, type UpdateStateOptions } from './state-dstream.js';
+import { MapWithStateDStream, StateDStream, type StateStreamConfig } from './state-dstream.js';
 
 export type StreamingContextState = 'INITIALIZED' | 'ACTIVE' | 'STOPPED';
 
@@ -219,13 +218,19 @@ export class StreamingContext {
   }
 
   /**
-   * @internal Creates a stateful stream, whose state is committed every batch before the outputs
-   * run. Built here rather than in DStream: StateDStream extends DStream, so DStream cannot import it.
+   * @internal Creates a keyed state stream, whose state is committed every batch before the
+   * outputs run. Built here rather than in DStream: StateDStream extends DStream, so DStream
+   * cannot import it.
    */
-  stateStream<K, S>(parent: DStream<unknown>, fn: FnRef, op: string, opts: UpdateStateOptions<K, S>): StateDStream<K, S> {
-    const stream = new StateDStream<K, S>(this, parent, fn, op, opts);
+  stateStream<K, S>(parent: DStream<unknown>, config: StateStreamConfig<K, S>): StateDStream<K, S> {
+    const stream = new StateDStream<K, S>(this, parent, config);
     this.#stateful.push(stream as StateDStream<unknown, unknown>);
     return stream;
+  }
+
+  /** @internal The stream of mapped records over a mapWithState state stream. */
+  mappedStateStream<K, S, U>(state: StateDStream<K, [S, number]>): MapWithStateDStream<K, S, U> {
+    return new MapWithStateDStream<K, S, U>(this, state);
   }
 
   /** @internal */
