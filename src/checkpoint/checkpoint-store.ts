@@ -1,0 +1,195 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import * as flatbuffers from 'flatbuffers';
+import { Manifest, OperatorState, PartFile, SourceState } from '../layouts/generated/checkpoint_generated.js';
+import { StatePartition } from '../layouts/generated/chispa/checkpoint/state-partition.js';
+import { log } from '../log.js';
+import { h32 } from '../memory/xxhash.js';
+import { frame, unframe } from './frame.js';
+
+/**
+ * Checkpoints on disk: `<dir>/checkpoint-<batchTimeMs>/` with a manifest and one file per state
+ * partition, all FlatBuffers in checksummed frames (schemas in `native-layouts/checkpoint.fbs`).
+ * A checkpoint is written into a hidden temporary directory, every file fsynced, then renamed into
+ * place, so a crash mid-write leaves either the whole checkpoint or none of it; the last few are
+ * kept so a damaged one can fall back to its predecessor.
+ */
+
+const FORMAT_VERSION = 1;
+const PREFIX = 'checkpoint-';
+
+export interface OperatorCheckpoint {
+  readonly id: string;
+  readonly kind: string;
+  /** One state block per partition. */
+  readonly blocks: readonly SharedArrayBuffer[];
+}
+
+export interface SourceCheckpoint {
+  readonly id: string;
+  readonly kind: string;
+  readonly state: unknown;
+}
+
+export interface Checkpoint {
+  readonly batchTime: number;
+  readonly batchDurationMs: number;
+  readonly operators: readonly OperatorCheckpoint[];
+  readonly sources: readonly SourceCheckpoint[];
+}
+
+/** A checkpoint read back, and where from. */
+export interface LoadedCheckpoint extends Checkpoint {
+  readonly path: string;
+}
+
+const partName = (op: number, r: number) => `op-${op}-part-${r}.chk`;
+
+/** Writes `cp` atomically under `dir`, keeping the newest `keep` checkpoints. */
+export function writeCheckpoint(dir: string, cp: Checkpoint, keep = 3): string {
+  const final = join(dir, `${PREFIX}${cp.batchTime}`);
+  const tmp = join(dir, `.${PREFIX}${cp.batchTime}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(tmp, { recursive: true });
+  const files: { name: string; bytes: number; checksum: number }[] = [];
+  cp.operators.forEach((op, i) =>
+    op.blocks.forEach((sab, r) => {
+      const name = partName(i, r);
+      const framed = frame(statePartition(op.id, r, new Uint8Array(sab)));
+      writeDurably(join(tmp, name), framed);
+      files.push({ name, bytes: framed.length, checksum: h32(framed) });
+    }),
+  );
+  writeDurably(join(tmp, 'manifest.chk'), frame(manifest(cp, files)));
+  fsyncDir(tmp);
+  if (existsSync(final)) rmSync(final, { recursive: true, force: true }); // a batch re-run after a restart
+  renameSync(tmp, final);
+  fsyncDir(dir);
+  prune(dir, keep);
+  return final;
+}
+
+/**
+ * The newest sound checkpoint under `dir`, or undefined. A damaged or truncated one is reported
+ * and skipped for the one before it.
+ */
+export function readLatestCheckpoint(dir: string): LoadedCheckpoint | undefined {
+  for (const name of listCheckpoints(dir)) {
+    const path = join(dir, name);
+    try {
+      return readCheckpoint(path);
+    } catch (e) {
+      log.warn(`checkpoint ${path} is damaged (${e instanceof Error ? e.message : String(e)}); trying the previous one`);
+    }
+  }
+  return undefined;
+}
+
+function readCheckpoint(path: string): LoadedCheckpoint {
+  const m = Manifest.getRootAsManifest(new flatbuffers.ByteBuffer(readFramed(join(path, 'manifest.chk'))));
+  if (m.formatVersion() !== FORMAT_VERSION) throw new Error(`unknown checkpoint format ${m.formatVersion()}`);
+  const checks = new Map<string, { bytes: number; checksum: number }>();
+  for (let i = 0; i < m.filesLength(); i++) {
+    const f = m.files(i)!;
+    checks.set(f.name()!, { bytes: Number(f.bytes()), checksum: f.checksum() });
+  }
+  const operators: OperatorCheckpoint[] = [];
+  for (let i = 0; i < m.operatorsLength(); i++) {
+    const op = m.operators(i)!;
+    const blocks: SharedArrayBuffer[] = [];
+    for (let r = 0; r < op.partitions(); r++) {
+      const name = partName(i, r);
+      const file = readFileSync(join(path, name));
+      const check = checks.get(name);
+      if (!check || check.bytes !== file.length || check.checksum !== h32(file)) throw new Error(`${name} does not match the manifest`);
+      const part = StatePartition.getRootAsStatePartition(new flatbuffers.ByteBuffer(payloadOf(name, file)));
+      const data = part.dataArray()!;
+      const sab = new SharedArrayBuffer(data.length);
+      new Uint8Array(sab).set(data);
+      blocks.push(sab);
+    }
+    operators.push({ id: op.id()!, kind: op.kind()!, blocks });
+  }
+  const sources: SourceCheckpoint[] = [];
+  for (let i = 0; i < m.sourcesLength(); i++) {
+    const s = m.sources(i)!;
+    sources.push({ id: s.id()!, kind: s.kind()!, state: JSON.parse(s.stateJson()!) });
+  }
+  return { path, batchTime: Number(m.batchTimeMs()), batchDurationMs: Number(m.batchDurationMs()), operators, sources };
+}
+
+function statePartition(id: string, partition: number, data: Uint8Array): Uint8Array {
+  const b = new flatbuffers.Builder(data.length + 256);
+  const idOffset = b.createString(id);
+  const dataOffset = StatePartition.createDataVector(b, data);
+  b.finish(StatePartition.createStatePartition(b, idOffset, partition, dataOffset));
+  return b.asUint8Array();
+}
+
+function manifest(cp: Checkpoint, files: readonly { name: string; bytes: number; checksum: number }[]): Uint8Array {
+  const b = new flatbuffers.Builder(4096);
+  const ops = cp.operators.map((op) =>
+    OperatorState.createOperatorState(b, b.createString(op.id), b.createString(op.kind), op.blocks.length),
+  );
+  const srcs = cp.sources.map((s) =>
+    SourceState.createSourceState(b, b.createString(s.id), b.createString(s.kind), b.createString(JSON.stringify(s.state))),
+  );
+  const fs = files.map((f) => PartFile.createPartFile(b, b.createString(f.name), BigInt(f.bytes), f.checksum));
+  b.finish(
+    Manifest.createManifest(
+      b,
+      FORMAT_VERSION,
+      BigInt(cp.batchTime),
+      BigInt(cp.batchDurationMs),
+      Manifest.createOperatorsVector(b, ops),
+      Manifest.createSourcesVector(b, srcs),
+      Manifest.createFilesVector(b, fs),
+    ),
+  );
+  return b.asUint8Array();
+}
+
+/** Checkpoint directory names under `dir`, newest first. */
+function listCheckpoints(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.startsWith(PREFIX) && /^\d+$/.test(n.slice(PREFIX.length)))
+    .sort((a, b) => Number(b.slice(PREFIX.length)) - Number(a.slice(PREFIX.length)));
+}
+
+function prune(dir: string, keep: number): void {
+  for (const name of listCheckpoints(dir).slice(keep)) rmSync(join(dir, name), { recursive: true, force: true });
+  // Temporary directories of writes that a crash interrupted.
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith(`.${PREFIX}`) && !name.includes(`.tmp-${process.pid}-`)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function readFramed(path: string): Uint8Array {
+  return payloadOf(path, readFileSync(path));
+}
+
+function payloadOf(name: string, file: Buffer): Uint8Array {
+  const r = unframe(file);
+  if ('damaged' in r) throw new Error(`${name}: ${r.damaged}`);
+  return r.payload;
+}
+
+function writeDurably(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsyncDir(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
