@@ -34,6 +34,7 @@ export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-co
 export type { ReceiverStats } from './sources/socket-receiver.js';
 export { ManualClock, SystemClock, type Clock } from './streaming/clock.js';
 export { DStream, type ForeachRDDFunction } from './streaming/dstream.js';
+export type { FileInputDStream, FileInputState, TextFileStreamOptions } from './streaming/file-input-dstream.js';
 export type { BatchInfo, StreamingListener } from './streaming/listener.js';
 export type { QueueItem } from './streaming/queue-input-dstream.js';
 export type { SocketInputDStream, SocketTextStreamOptions } from './streaming/socket-input-dstream.js';

@@ -4,6 +4,7 @@ import { ValueWriter } from '../memory/value-codec.js';
 import type { Aggregator, Partitioner, SinkDesc } from '../plan/task.js';
 import { createCombiner } from './aggregate.js';
 import { stateUpdater } from './state-update.js';
+import { textPartWriter } from './save-text.js';
 import { compareValues } from './compare.js';
 import { partitionOf } from './partition-hash.js';
 import { OperatorFailure, PartitionDone, type Consumer } from './pipeline.js';
@@ -51,6 +52,8 @@ export function createSink(desc: SinkDesc, partition: number): Sink {
       return new ShuffleWriter(desc.partitioner, desc.agg, partition);
     case 'updateState':
       return stateUpdater(desc);
+    case 'saveText':
+      return textPartWriter(desc.dir, partition);
   }
 }
 

@@ -79,7 +79,9 @@ export type SinkDesc =
    */
   | { readonly kind: 'updateState'; readonly prev: SharedArrayBuffer | null; readonly op: string; readonly update: StateUpdate }
   /** Sort keys of the partition, sorted, thinned to at most `n` evenly spaced (range bounds). */
-  | { readonly kind: 'sampleKeys'; readonly n: number; readonly ascending: boolean };
+  | { readonly kind: 'sampleKeys'; readonly n: number; readonly ascending: boolean }
+  /** Writes the partition's records, one per line as Python's `str()`, to `dir/part-NNNNN` (saveAsTextFile). */
+  | { readonly kind: 'saveText'; readonly dir: string };
 
 export interface Task {
   readonly source: SourceDesc;

@@ -1,4 +1,5 @@
 import { IllegalArgumentError } from '../errors.js';
+import { commitTextOutput } from '../exec/save-text.js';
 import type { Aggregator, NarrowOp } from '../plan/task.js';
 import { pairWithOne, sum, underKeyZero } from './builtin-functions.js';
 import type { LineageNode } from './dag-scheduler.js';
@@ -266,6 +267,25 @@ export class RDD<T> {
 
   async getNumPartitions(): Promise<number> {
     return this.context.scheduler.numPartitions(this.node);
+  }
+
+  /**
+   * Saves the records as text under the directory `path`, as PySpark's `saveAsTextFile`: one
+   * file per partition, `part-00000`, `part-00001`, …, written by that partition's task (on a
+   * worker thread under `local[N]`), each record on its own line as Python's `str()` shows it (a
+   * string as is; a pair as `('a', 1)`), plus an empty `_SUCCESS`. The parts are written into a
+   * hidden temporary sibling directory that is renamed to `path` once all are done, so `path`
+   * appears complete or not at all; an existing `path` is replaced whole (unlike Spark, which
+   * refuses), so re-running a batch leaves no duplicate or stale parts.
+   *
+   * @example
+   * ```ts
+   * await sc.parallelize(['a b', 'b']).flatMap((l) => l.split(' ')).map((w) => [w, 1]).reduceByKey(add)
+   *   .saveAsTextFile('/tmp/counts'); // /tmp/counts/part-00000: ('a', 1) …, /tmp/counts/_SUCCESS
+   * ```
+   */
+  async saveAsTextFile(path: string): Promise<void> {
+    await commitTextOutput(path, (dir) => this.context.scheduler.runJob(this.node, { kind: 'saveText', dir }));
   }
 }
 

@@ -28,6 +28,8 @@ export abstract class DStream<T> {
   /** The streaming context this stream belongs to. */
   readonly ssc: StreamingContext;
   readonly #generated = new Map<number, RDD<T> | undefined>();
+  #name: string | undefined;
+  #checkpointMs: number | undefined;
 
   /** @internal */
   constructor(ssc: StreamingContext) {
@@ -41,6 +43,44 @@ export abstract class DStream<T> {
 
   /** @internal The streams this one reads; the graph releases their batches in order. */
   abstract readonly parents: readonly DStream<unknown>[];
+
+  /**
+   * Names this stream. A stateful stream's name is the stable id its state is checkpointed under:
+   * name it, and a checkpoint survives reordering the program's stateful operators; rename it,
+   * and recovery reports the old name as state nobody claims.
+   */
+  name(id: string): this {
+    this.ssc.assertDefinable();
+    if (typeof id !== 'string' || id === '') throw new IllegalArgumentError('name: expected a non-empty string');
+    this.#name = id;
+    return this;
+  }
+
+  /** @internal The name given with `name()`, if any. */
+  get givenName(): string | undefined {
+    return this.#name;
+  }
+
+  /**
+   * Sets how often a stateful stream's state is checkpointed, in seconds (a multiple of the batch
+   * interval). Default: the smallest multiple of the batch interval that is at least 10 s.
+   */
+  checkpoint(interval: number): this {
+    this.ssc.assertDefinable();
+    const ms = Math.round(interval * 1000);
+    if (!(ms > 0) || ms % this.ssc.batchDurationMs !== 0) {
+      throw new IllegalArgumentError(
+        `checkpoint interval ${interval} s must be a positive multiple of the batch interval ${this.ssc.batchDurationMs / 1000} s`,
+      );
+    }
+    this.#checkpointMs = ms;
+    return this;
+  }
+
+  /** @internal The checkpoint interval set with `checkpoint()`, if any. */
+  get checkpointIntervalMs(): number | undefined {
+    return this.#checkpointMs;
+  }
 
   /** @internal Each batch's RDD is computed once, however many streams derive from it. */
   getOrCompute(time: number): RDD<T> | undefined {
@@ -250,6 +290,22 @@ export abstract class DStream<T> {
       const records = await rdd.take(num + 1);
       process.stdout.write(formatPprint(time, records, num));
     });
+  }
+
+  /**
+   * Saves every batch as text, as Spark's `saveAsTextFiles`: the RDD of batch time `t` (epoch ms)
+   * goes to the directory `prefix-t`, or `prefix-t.suffix` with a suffix, through
+   * {@link RDD.saveAsTextFile} (part files, one record per line as Python's `str()`, and
+   * `_SUCCESS`; an empty batch still gets its directory). Re-running a batch replaces its
+   * directory whole.
+   *
+   * @example
+   * ```ts
+   * counts.saveAsTextFiles('/tmp/out/counts', 'txt'); // /tmp/out/counts-1700000005000.txt/part-00000, …
+   * ```
+   */
+  saveAsTextFiles(prefix: string, suffix?: string): void {
+    this.foreachRDD((rdd, time) => rdd.saveAsTextFile(suffix ? `${prefix}-${time}.${suffix}` : `${prefix}-${time}`));
   }
 }
 

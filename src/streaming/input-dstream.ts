@@ -9,6 +9,8 @@ import { DStream } from './dstream.js';
 export abstract class InputDStream<T> extends DStream<T> {
   readonly parents: readonly DStream<unknown>[] = [];
   readonly #records = new Map<number, number>();
+  /** @internal The stable id its position is checkpointed under; assigned by the context. */
+  id = '';
 
   /** @internal Begins receiving; never throws for network reasons. */
   start(): void {}
@@ -26,6 +28,22 @@ export abstract class InputDStream<T> extends DStream<T> {
     for (const t of this.#records.keys()) if (t <= time) this.#records.delete(t);
     this.clearBefore(time);
   }
+
+  /** @internal What kind of input this is, for its derived checkpoint id (`textFileStream#0`). */
+  get kind(): string {
+    return 'input';
+  }
+
+  /**
+   * @internal The input's position, saved in checkpoints so a restarted program neither re-reads
+   * nor skips input; undefined for inputs that have none to save.
+   */
+  checkpointState(): unknown {
+    return undefined;
+  }
+
+  /** @internal Restores a position saved by `checkpointState`, before start. */
+  restoreState(_state: unknown): void {}
 
   /** @internal Records this input contributed to batch `time` (for listeners). */
   numRecords(time: number): number {

@@ -22,6 +22,10 @@ export class QueueInputDStream<T> extends InputDStream<T> {
     this.#defaultBatch = defaultBatch;
   }
 
+  override get kind(): string {
+    return 'queueStream';
+  }
+
   protected compute(time: number): RDD<T> | undefined {
     const items = this.#oneAtATime ? this.#queue.splice(0, 1) : this.#queue.splice(0);
     if (items.length === 0 && this.#defaultBatch) items.push(this.#defaultBatch);

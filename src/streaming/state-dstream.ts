@@ -34,6 +34,9 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
   readonly #config: StateStreamConfig<K, S>;
   #initial: RDD<[K, S]> | undefined;
   #committed: readonly SharedArrayBuffer[] | null = null;
+  #restoring: RDD<[K, S]> | undefined;
+  /** @internal The stable id its state is checkpointed under; assigned by the context at start. */
+  id = '';
 
   constructor(ssc: StreamingContext, parent: DStream<unknown>, config: StateStreamConfig<K, S>) {
     super(ssc);
@@ -46,6 +49,31 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
     const sc = this.ssc.sparkContext;
     const values = this.parents[0].getOrCompute(time) ?? sc.emptyRDD();
     return new RDD<[K, S]>(sc, this.#node(values.node, this.#config.update(time, false)));
+  }
+
+  /** @internal The operator (`updateStateByKey`, `mapWithState`): a checkpoint's state must match it. */
+  get kind(): string {
+    return this.#config.op;
+  }
+
+  /** @internal The state blocks of the last committed batch (null before the first). */
+  get committed(): readonly SharedArrayBuffer[] | null {
+    return this.#committed;
+  }
+
+  /**
+   * @internal Restores checkpointed state blocks, replacing any initial state (as Spark ignores
+   * the initial RDD on recovery). Blocks saved with another partition count are re-partitioned by
+   * the first batch, through the same load path as an initial RDD.
+   */
+  restore(blocks: readonly SharedArrayBuffer[]): void {
+    this.#initial = undefined;
+    if (blocks.length === this.#config.partitions) {
+      this.#committed = blocks;
+      return;
+    }
+    const sc = this.ssc.sparkContext;
+    this.#restoring = new RDD<[K, S]>(sc, { kind: 'source', partitions: blocks.map((sab) => ({ kind: 'state', sab })) });
   }
 
   /** @internal The lineage node of batch `time`'s update. */
@@ -63,6 +91,11 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
       const load = this.#node(this.#initial.node, this.#config.update(time, true));
       this.#committed = await blocksOf(scheduler.plan(load));
       this.#initial = undefined;
+    }
+    if (this.#restoring) {
+      // Stored entries are loaded as they are (for mapWithState, with their timestamps).
+      this.#committed = await blocksOf(scheduler.plan(this.#node(this.#restoring.node, { kind: 'update', fn: null })));
+      this.#restoring = undefined;
     }
     this.#committed = await blocksOf(scheduler.plan(this.nodeAt(time)));
   }
@@ -94,6 +127,18 @@ export class MapWithStateDStream<K, S, U> extends DStream<U> {
 
   protected compute(time: number): RDD<U> {
     return new RDD<U>(this.ssc.sparkContext, { kind: 'emitted', state: this.#state.nodeAt(time) });
+  }
+
+  /** Names the operator: the id its state is checkpointed under. */
+  override name(id: string): this {
+    this.#state.name(id);
+    return super.name(id);
+  }
+
+  /** Sets how often the operator's state is checkpointed, in seconds. */
+  override checkpoint(interval: number): this {
+    this.#state.checkpoint(interval);
+    return super.checkpoint(interval);
   }
 
   /** `[key, state]` for every key with state, after each batch. */

@@ -5,8 +5,11 @@ import type { SparkContext } from '../rdd/spark-context.js';
 import { SystemClock, type Clock } from './clock.js';
 import type { DStream, ForeachRDDFunction } from './dstream.js';
 import type { InputDStream } from './input-dstream.js';
+import { readLatestCheckpoint } from '../checkpoint/checkpoint-store.js';
+import { Checkpointing, type RecoveryOptions } from './checkpointing.js';
 import { JobScheduler } from './job-scheduler.js';
 import type { StreamingListener } from './listener.js';
+import { FileInputDStream, type TextFileStreamOptions } from './file-input-dstream.js';
 import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
 import { MapWithStateDStream, StateDStream, type StateStreamConfig } from './state-dstream.js';
@@ -55,6 +58,10 @@ export class StreamingContext {
   #lastBatch: number | undefined;
   #error: Error | undefined;
   #stopping: Promise<void> | undefined;
+  #checkpointing: Checkpointing | undefined;
+  /** The batch time of the checkpoint this context was recovered from. */
+  #recoveredAt: number | undefined;
+  static readonly #active = new Set<StreamingContext>();
 
   constructor(sparkContext: SparkContext, batchDuration: number, opts: StreamingContextOptions = {}) {
     sparkContext.assertRunning();
@@ -67,8 +74,73 @@ export class StreamingContext {
       clock: this.#clock,
       listeners: this.#listeners,
       onError: (e) => this.#reportError(e),
-      onBatchDone: (t) => this.#forget(t - this.#rememberMs),
+      onBatchDone: (t) => {
+        this.#checkpointing?.batchDone(t);
+        this.#forget(t - this.#rememberMs);
+      },
     });
+  }
+
+  // ---- recovery ----
+
+  /**
+   * Recreates a context from the newest sound checkpoint in `checkpointPath`, or creates one
+   * with `setupFn` when there is none. Either way `setupFn` builds the graph, so today's code
+   * runs; the checkpointed state is restored by stable operator ids (see `DStream.name`), so
+   * adding or changing stateless operators keeps the checkpoint usable. Batches that fell due
+   * while the program was down are generated when it starts.
+   *
+   * @example
+   * ```ts
+   * const ssc = StreamingContext.getOrCreate('/tmp/cpdir', () => {
+   *   const ssc = new StreamingContext(new SparkContext(), 5);
+   *   ssc.checkpoint('/tmp/cpdir');
+   *   ssc.textFileStream('/data/in').flatMap((l) => l.split(' ')).map((w) => [w, 1])
+   *     .updateStateByKey((vs: number[], s: number | null) => vs.length + (s ?? 0)).pprint();
+   *   return ssc;
+   * });
+   * ssc.start();
+   * ```
+   */
+  static getOrCreate(checkpointPath: string, setupFn: () => StreamingContext, opts: RecoveryOptions = {}): StreamingContext {
+    const cp = readLatestCheckpoint(checkpointPath);
+    const ssc = setupFn();
+    if (!(ssc instanceof StreamingContext)) throw new IllegalArgumentError('getOrCreate: setupFn must return a StreamingContext');
+    if (ssc.#checkpointDir === undefined) ssc.checkpoint(checkpointPath);
+    if (cp) {
+      if (cp.batchDurationMs !== ssc.batchDurationMs) {
+        throw new IllegalStateError(
+          `Checkpoint ${cp.path} was written with a batch interval of ${cp.batchDurationMs / 1000} s; the program now uses ` +
+            `${ssc.batchDurationMs / 1000} s. Batch times must stay multiples of one interval: keep the interval, or start from an empty directory.`,
+        );
+      }
+      ssc.#checkpointing = new Checkpointing(ssc.#checkpointDir!, ssc.batchDurationMs, ssc.#stateful, ssc.#inputs);
+      ssc.#checkpointing.restore(cp, opts);
+      ssc.#recoveredAt = cp.batchTime;
+      log.info(`recovered from checkpoint ${cp.path}`);
+    }
+    return ssc;
+  }
+
+  /** The context started most recently that is still active, or null. */
+  static getActive(): StreamingContext | null {
+    return [...StreamingContext.#active].pop() ?? null;
+  }
+
+  /**
+   * The active context if there is one; otherwise `getOrCreate(checkpointPath, setupFn)`, or
+   * `setupFn()` when no checkpoint path is given.
+   */
+  static getActiveOrCreate(setupFn: () => StreamingContext): StreamingContext;
+  static getActiveOrCreate(checkpointPath: string, setupFn: () => StreamingContext, opts?: RecoveryOptions): StreamingContext;
+  static getActiveOrCreate(
+    a: string | (() => StreamingContext),
+    b?: () => StreamingContext,
+    opts?: RecoveryOptions,
+  ): StreamingContext {
+    const active = StreamingContext.getActive();
+    if (active) return active;
+    return typeof a === 'function' ? a() : StreamingContext.getOrCreate(a, b!, opts);
   }
 
   // ---- inputs ----
@@ -85,6 +157,23 @@ export class StreamingContext {
    */
   queueStream<T>(batches: Iterable<QueueItem<T>>, oneAtATime = true, defaultBatch?: QueueItem<T>): DStream<T> {
     return this.#addInput(new QueueInputDStream<T>(this, batches, oneAtATime, defaultBatch));
+  }
+
+  /**
+   * Lines of the text files that appear in `directory`, as PySpark's `textFileStream`: each batch
+   * reads the files moved into the directory since the previous batch (in name order), each file
+   * once. Move files in atomically (write elsewhere or under a `.`-name, then rename); names
+   * starting with `.` or `_` and subdirectories are ignored; files present at start are skipped
+   * unless `newFilesOnly` is false. A missing directory gives empty batches until it exists.
+   *
+   * @example
+   * ```ts
+   * const lines = ssc.textFileStream('/data/incoming');
+   * lines.flatMap((l) => l.split(' ')).map((w) => [w, 1]).reduceByKey(add).pprint();
+   * ```
+   */
+  textFileStream(directory: string, opts?: TextFileStreamOptions): FileInputDStream {
+    return this.#addInput(new FileInputDStream(this, directory, opts));
   }
 
   #addInput<S extends InputDStream<any>>(input: S): S {
@@ -141,10 +230,20 @@ export class StreamingContext {
         'The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().',
       );
     }
+    if (this.#checkpointDir !== undefined) {
+      this.#checkpointing ??= new Checkpointing(this.#checkpointDir, this.batchDurationMs, this.#stateful, this.#inputs);
+    }
     this.#state = 'ACTIVE';
+    StreamingContext.#active.add(this);
     for (const input of this.#inputs) input.start();
     const now = this.#clock.now();
-    this.#schedule((Math.floor(now / this.batchDurationMs) + 1) * this.batchDurationMs);
+    let next = (Math.floor(now / this.batchDurationMs) + 1) * this.batchDurationMs;
+    if (this.#recoveredAt !== undefined) {
+      // The batches that fell due while the program was down run first, as in Spark.
+      next = this.#recoveredAt + this.batchDurationMs;
+      for (; next <= now; next += this.batchDurationMs) this.#generate(next);
+    }
+    this.#schedule(next);
   }
 
   /**
@@ -160,6 +259,7 @@ export class StreamingContext {
   async #stop(stopSparkContext: boolean, graceful: boolean): Promise<void> {
     const wasActive = this.#state === 'ACTIVE';
     this.#state = 'STOPPED';
+    StreamingContext.#active.delete(this);
     this.#cancelTimer?.();
     if (wasActive) {
       await Promise.all(this.#inputs.map((i) => i.stop()));
@@ -263,6 +363,7 @@ export class StreamingContext {
       generationError = e instanceof Error ? e : new Error(String(e));
     }
     const numRecords = this.#inputs.reduce((n, i) => n + i.numRecords(time), 0);
+    this.#checkpointing?.noteGenerated(time);
     this.#scheduler.submit({ time, numRecords, submissionTime, jobs, generationError });
   }
 

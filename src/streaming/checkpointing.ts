@@ -1,0 +1,113 @@
+import { writeCheckpoint, type LoadedCheckpoint, type SourceCheckpoint } from '../checkpoint/checkpoint-store.js';
+import { IllegalStateError } from '../errors.js';
+import { log } from '../log.js';
+import type { InputDStream } from './input-dstream.js';
+import type { StateDStream } from './state-dstream.js';
+
+/** Options of recovery (`StreamingContext.getOrCreate`). */
+export interface RecoveryOptions {
+  /**
+   * Ids of checkpointed stateful operators whose state may be dropped because the program no
+   * longer has them (or has renamed them). Without this, such state is an error.
+   */
+  dropState?: readonly string[];
+}
+
+/**
+ * Checkpointing of one context: which streams' state and which inputs' positions go into a
+ * checkpoint, under which stable ids, when it is written, and how a checkpoint maps back onto the
+ * graph that today's code builds.
+ */
+export class Checkpointing {
+  readonly #dir: string;
+  readonly #batchMs: number;
+  readonly #stateful: readonly StateDStream<unknown, unknown>[];
+  readonly #inputs: readonly InputDStream<unknown>[];
+  readonly #intervalMs: number;
+  /** Input positions as of each generated batch, until that batch is checkpointed or forgotten. */
+  readonly #positions = new Map<number, SourceCheckpoint[]>();
+
+  constructor(dir: string, batchMs: number, stateful: readonly StateDStream<unknown, unknown>[], inputs: readonly InputDStream<unknown>[]) {
+    this.#dir = dir;
+    this.#batchMs = batchMs;
+    this.#stateful = stateful;
+    this.#inputs = inputs;
+    assignIds(stateful, (s) => s.kind);
+    assignIds(inputs, (i) => i.kind);
+    // Spark's default: the smallest multiple of the batch interval that is at least 10 s.
+    const fallback = Math.ceil(10_000 / batchMs) * batchMs;
+    this.#intervalMs = Math.min(...stateful.map((s) => s.checkpointIntervalMs ?? fallback), fallback);
+  }
+
+  /**
+   * Records the inputs' positions right after batch `time` is generated: batches are generated
+   * ahead of running, so the positions must be those of this batch, not of the newest one.
+   */
+  noteGenerated(time: number): void {
+    if (this.#stateful.length === 0) return;
+    this.#positions.set(time, this.#sourceStates());
+  }
+
+  /** After batch `time` has run: writes a checkpoint when one is due. */
+  batchDone(time: number): void {
+    const positions = this.#positions.get(time);
+    for (const t of this.#positions.keys()) if (t <= time) this.#positions.delete(t);
+    if (!positions || time % this.#intervalMs !== 0) return;
+    const operators = this.#stateful.flatMap((s) => (s.committed ? [{ id: s.id, kind: s.kind, blocks: s.committed }] : []));
+    const started = performance.now();
+    try {
+      const path = writeCheckpoint(this.#dir, { batchTime: time, batchDurationMs: this.#batchMs, operators, sources: positions });
+      log.debug(`checkpoint ${path} written in ${(performance.now() - started).toFixed(0)} ms`);
+    } catch (e) {
+      // A failed write keeps the previous checkpoint; the stream goes on.
+      log.error(`checkpoint for batch ${time} could not be written: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Puts a checkpoint's state and positions into today's graph, by stable id. */
+  restore(cp: LoadedCheckpoint, opts: RecoveryOptions): void {
+    const drop = new Set(opts.dropState ?? []);
+    const byId = new Map(this.#stateful.map((s) => [s.id, s]));
+    for (const op of cp.operators) {
+      const stream = byId.get(op.id);
+      if (!stream || stream.kind !== op.kind) {
+        if (drop.has(op.id)) {
+          log.warn(`dropping checkpointed state of '${op.id}' (${op.kind}) from ${cp.path}, as asked`);
+          continue;
+        }
+        const why = stream
+          ? `the program's operator '${op.id}' is now ${stream.kind}, which cannot take ${op.kind} state`
+          : `the program has no stateful operator '${op.id}' any more (ids now: ${[...byId.keys()].map((k) => `'${k}'`).join(', ') || 'none'})`;
+        throw new IllegalStateError(
+          `Checkpoint ${cp.path} holds state of ${op.kind} operator '${op.id}', but ${why}. ` +
+            `If it was renamed, name it back with .name('${op.id}'); to discard its state, pass ` +
+            `{ dropState: ['${op.id}'] } to StreamingContext.getOrCreate.`,
+        );
+      }
+      stream.restore(op.blocks);
+    }
+    const inputs = new Map(this.#inputs.map((i) => [i.id, i]));
+    for (const src of cp.sources) inputs.get(src.id)?.restoreState(src.state);
+  }
+
+  #sourceStates(): SourceCheckpoint[] {
+    return this.#inputs.flatMap((i) => {
+      const state = i.checkpointState();
+      return state === undefined ? [] : [{ id: i.id, kind: i.kind, state }];
+    });
+  }
+}
+
+/** Ids from `.name()`, else `<kind>#<n>`, n counting that kind in definition order. */
+function assignIds<S extends { id: string; givenName: string | undefined }>(streams: readonly S[], kind: (s: S) => string): void {
+  const seen = new Map<string, number>();
+  const used = new Set<string>();
+  for (const s of streams) {
+    const k = kind(s);
+    const n = seen.get(k) ?? 0;
+    seen.set(k, n + 1);
+    s.id = s.givenName ?? `${k}#${n}`;
+    if (used.has(s.id)) throw new IllegalStateError(`two streams are named '${s.id}'; checkpoint ids must be unique`);
+    used.add(s.id);
+  }
+}
