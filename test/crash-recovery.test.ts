@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +12,12 @@ import { waitFor } from './helpers/streaming.js';
 // files. Nothing lost, nothing counted twice.
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const program = join(root, 'test/fixtures/programs/stateful-files.ts');
+const fixture = (name: string) => join(root, 'test/fixtures/programs', name);
 const genesis = readFileSync(join(root, 'src/cli/data/genesis.txt'), 'utf8').split('\n');
 
 /** A running copy of the program, with the lines it has printed. */
-function launch(args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', program, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(program: string, args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture(program), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let rest = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -27,6 +28,19 @@ function launch(args: string[]): { child: ChildProcess; lines: string[]; exited:
   child.stderr!.on('data', () => {});
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   return { child, lines, exited };
+}
+
+/** The newest state dump in `out`, as a map. */
+function latestState(out: string): Map<string, number> {
+  const dumps = readdirSync(out).filter((n) => n.startsWith('state-')).sort((a, b) => Number(a.slice(6, -5)) - Number(b.slice(6, -5)));
+  const last = dumps.at(-1);
+  return new Map(last && existsSync(join(out, last)) ? (JSON.parse(readFileSync(join(out, last), 'utf8')) as [string, number][]) : []);
+}
+
+const sumOf = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+function count(oracle: Map<string, number>, lines: readonly string[]): void {
+  for (const l of lines) for (const w of l.split(' ')) oracle.set(w, (oracle.get(w) ?? 0) + 1);
 }
 
 describe('crash recovery of the stateful WordCount over files', () => {
@@ -44,7 +58,7 @@ describe('crash recovery of the stateful WordCount over files', () => {
     /** Moves the next file in atomically (written elsewhere, then renamed), as textFileStream requires. */
     const addFile = () => {
       const lines = genesis.slice((fileNo * 37) % 1400, ((fileNo * 37) % 1400) + 37);
-      for (const l of lines) for (const w of l.split(' ')) oracle.set(w, (oracle.get(w) ?? 0) + 1);
+      count(oracle, lines);
       const name = `part-${String(fileNo++).padStart(4, '0')}.txt`;
       writeFileSync(join(staging, name), lines.join('\n'));
       renameSync(join(staging, name), join(input, name));
@@ -52,7 +66,7 @@ describe('crash recovery of the stateful WordCount over files', () => {
     const args = [input, cp, out, 'local[2]', '0.2'];
 
     // Run 1: killed while a batch is running.
-    let run = launch(args);
+    let run = launch('stateful-files.ts', args);
     await waitFor(() => run.lines.some((l) => l.startsWith('done')), 'the first batch', 60_000);
     for (let i = 0; i < 5; i++) addFile();
     const doneBefore = run.lines.filter((l) => l.startsWith('done')).length;
@@ -67,7 +81,7 @@ describe('crash recovery of the stateful WordCount over files', () => {
     // while it still exists (mid-write).
     let midWrite = false;
     for (let attempt = 0; attempt < 8 && !midWrite; attempt++) {
-      run = launch(args);
+      run = launch('stateful-files.ts', args);
       const killer = watch(cp, (_event, name) => {
         if (name && String(name).startsWith('.checkpoint-')) run.child.kill('SIGKILL');
       });
@@ -79,20 +93,62 @@ describe('crash recovery of the stateful WordCount over files', () => {
     expect(midWrite).toBe(true);
 
     // Final run: add the rest and let it finish everything.
-    run = launch(args);
+    run = launch('stateful-files.ts', args);
     for (let i = 0; i < 4; i++) addFile();
-    const total = [...oracle.values()].reduce((a, b) => a + b, 0);
-    const latestState = (): Map<string, number> => {
-      const dumps = readdirSync(out).filter((n) => n.startsWith('state-')).sort((a, b) => Number(a.slice(6, -5)) - Number(b.slice(6, -5)));
-      const last = dumps.at(-1);
-      return new Map(last && existsSync(join(out, last)) ? (JSON.parse(readFileSync(join(out, last), 'utf8')) as [string, number][]) : []);
-    };
-    const sumOf = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-    await waitFor(() => sumOf(latestState()) >= total, 'all files to be counted', 120_000);
+    const total = sumOf(oracle);
+    await waitFor(() => sumOf(latestState(out)) >= total, 'all files to be counted', 120_000);
     run.child.kill('SIGKILL');
     await run.exited;
-    const state = latestState();
+    const state = latestState(out);
     expect(sumOf(state)).toBe(total);
+    expect(new Map([...state].sort())).toEqual(new Map([...oracle].sort()));
+  }, 300_000);
+});
+
+describe('crash recovery of the stateful WordCount from a socket with the write-ahead log', () => {
+  let base: string;
+  beforeAll(() => {
+    base = mkdtempSync(join(tmpdir(), 'chispa-crash-wal-'));
+  });
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  it('SIGKILL while a received batch is processed loses none of it', async () => {
+    const [cp, out] = ['cp', 'out'].map((d) => join(base, d));
+    mkdirSync(out, { recursive: true });
+    const clients: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      clients.push(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = String((server.address() as net.AddressInfo).port);
+    const oracle = new Map<string, number>();
+    try {
+      for (const [k, lines] of [genesis.slice(0, 300), genesis.slice(300, 700), genesis.slice(700, 900)].entries()) {
+        const run = launch('stateful-socket.ts', [port, cp, out, 'local[2]', '0.2']);
+        await waitFor(() => clients.length === k + 1, 'the receiver to connect', 60_000);
+        clients[k].write(lines.map((l) => l + '\n').join(''));
+        count(oracle, lines);
+        // Received: a batch was cut with all these lines (and so logged before it runs).
+        const cut = () => run.lines.find((l) => l.startsWith('submitted') && Number(l.split(' ')[2]) >= lines.length);
+        await waitFor(() => cut() !== undefined, 'the lines to be cut into a batch', 60_000);
+        if (k < 2) {
+          const t = cut()!.split(' ')[1];
+          await waitFor(() => run.lines.includes(`started ${t}`), 'that batch to start', 60_000);
+          run.child.kill('SIGKILL');
+          await run.exited;
+        } else {
+          await waitFor(() => sumOf(latestState(out)) >= sumOf(oracle), 'everything to be counted', 120_000);
+          run.child.kill('SIGKILL');
+          await run.exited;
+        }
+      }
+    } finally {
+      for (const c of clients) c.destroy();
+      await new Promise((r) => server.close(r));
+    }
+    const state = latestState(out);
+    expect(sumOf(state)).toBe(sumOf(oracle));
     expect(new Map([...state].sort())).toEqual(new Map([...oracle].sort()));
   }, 300_000);
 });

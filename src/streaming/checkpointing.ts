@@ -50,6 +50,11 @@ export class Checkpointing {
 
   /** After batch `time` has run: writes a checkpoint when one is due. */
   batchDone(time: number): void {
+    if (this.#stateful.length === 0) {
+      // Nothing to restore, so nothing to keep logs for once the batch has run.
+      for (const i of this.#inputs) i.checkpointed(time);
+      return;
+    }
     const positions = this.#positions.get(time);
     for (const t of this.#positions.keys()) if (t <= time) this.#positions.delete(t);
     if (!positions || time % this.#intervalMs !== 0) return;
@@ -58,6 +63,7 @@ export class Checkpointing {
     try {
       const path = writeCheckpoint(this.#dir, { batchTime: time, batchDurationMs: this.#batchMs, operators, sources: positions });
       log.debug(`checkpoint ${path} written in ${(performance.now() - started).toFixed(0)} ms`);
+      for (const i of this.#inputs) i.checkpointed(time);
     } catch (e) {
       // A failed write keeps the previous checkpoint; the stream goes on.
       log.error(`checkpoint for batch ${time} could not be written: ${e instanceof Error ? e.message : String(e)}`);

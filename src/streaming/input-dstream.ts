@@ -45,6 +45,9 @@ export abstract class InputDStream<T> extends DStream<T> {
   /** @internal Restores a position saved by `checkpointState`, before start. */
   restoreState(_state: unknown): void {}
 
+  /** @internal A checkpoint now covers every batch up to `time` (a write-ahead log may trim). */
+  checkpointed(_time: number): void {}
+
   /** @internal Records this input contributed to batch `time` (for listeners). */
   numRecords(time: number): number {
     return this.#records.get(time) ?? 0;

@@ -2,6 +2,7 @@ import { LineBatchBuilder } from '../memory/line-batch.js';
 import { log } from '../log.js';
 import type { RDD } from '../rdd/rdd.js';
 import { SocketReceiver, type ReceiverStats, type SocketReceiverOptions } from '../sources/socket-receiver.js';
+import { concatBatches, WriteAheadLog } from '../checkpoint/write-ahead-log.js';
 import { LineBatchInputDStream } from './line-batch-input.js';
 import type { StreamingContext } from './streaming-context.js';
 
@@ -23,6 +24,8 @@ export class SocketInputDStream extends LineBatchInputDStream {
   readonly #opts: SocketTextStreamOptions;
   #builder: LineBatchBuilder | undefined;
   #receiver: SocketReceiver | undefined;
+  #wal: WriteAheadLog | undefined;
+  #replay: number[] = [];
 
   constructor(ssc: StreamingContext, host: string, port: number, opts: SocketTextStreamOptions = {}) {
     super(ssc);
@@ -36,7 +39,19 @@ export class SocketInputDStream extends LineBatchInputDStream {
     return this.#receiver?.stats ?? { connected: false, connects: 0, lines: 0, bytes: 0, truncatedLines: 0 };
   }
 
+  override get kind(): string {
+    return 'socketTextStream';
+  }
+
   override start(): void {
+    const walDir = this.ssc.writeAheadLogDir(this.id);
+    if (walDir) {
+      this.#wal = new WriteAheadLog(walDir);
+      // Batches logged after the checkpoint we recovered from (all, without one) were received
+      // but their effect was not saved: they are replayed. Older ones are already in the state.
+      const after = this.ssc.recoveredAt ?? Number.NEGATIVE_INFINITY;
+      this.#replay = this.#wal.times().filter((t) => t > after);
+    }
     const max = this.#opts.maxLineBytes ?? 1024 * 1024;
     this.#builder = new LineBatchBuilder(this.pool, {
       maxLineBytes: max,
@@ -57,6 +72,19 @@ export class SocketInputDStream extends LineBatchInputDStream {
 
   protected compute(time: number): RDD<string> | undefined {
     if (!this.#builder) return undefined;
-    return this.batchRDD(time, this.#builder.cut());
+    let batch = this.#builder.cut();
+    if (this.#wal) {
+      const due = this.#replay.filter((t) => t <= time);
+      this.#replay = this.#replay.filter((t) => t > time);
+      if (due.length > 0) batch = concatBatches([...due.flatMap((t) => this.#wal!.read(t, this.pool) ?? []), batch], this.pool);
+      this.#wal.append(time, batch);
+      // Older logged batches now live inside batch `time`'s record: keep one copy only.
+      for (const t of due) if (t !== time) this.#wal.remove(t);
+    }
+    return this.batchRDD(time, batch);
+  }
+
+  override checkpointed(time: number): void {
+    this.#wal?.trim(time);
   }
 }

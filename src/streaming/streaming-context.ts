@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { log } from '../log.js';
 import type { SparkContext } from '../rdd/spark-context.js';
@@ -19,6 +20,11 @@ export type StreamingContextState = 'INITIALIZED' | 'ACTIVE' | 'STOPPED';
 export interface StreamingContextOptions {
   /** What drives batch times; default the system clock. Tests pass a `ManualClock`. */
   clock?: Clock;
+  /**
+   * Spark's receiver write-ahead log: every batch a socket receiver cuts is logged in the
+   * checkpoint directory before it is processed, and replayed after a crash. Needs `checkpoint(dir)`.
+   */
+  writeAheadLog?: boolean;
 }
 
 /**
@@ -59,6 +65,7 @@ export class StreamingContext {
   #error: Error | undefined;
   #stopping: Promise<void> | undefined;
   #checkpointing: Checkpointing | undefined;
+  readonly #writeAheadLog: boolean;
   /** The batch time of the checkpoint this context was recovered from. */
   #recoveredAt: number | undefined;
   static readonly #active = new Set<StreamingContext>();
@@ -70,6 +77,7 @@ export class StreamingContext {
     this.batchDurationMs = Math.round(batchDuration * 1000);
     this.#rememberMs = this.batchDurationMs;
     this.#clock = opts.clock ?? new SystemClock();
+    this.#writeAheadLog = opts.writeAheadLog ?? false;
     this.#scheduler = new JobScheduler({
       clock: this.#clock,
       listeners: this.#listeners,
@@ -230,6 +238,9 @@ export class StreamingContext {
         'The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().',
       );
     }
+    if (this.#writeAheadLog && this.#checkpointDir === undefined) {
+      throw new IllegalArgumentError('Cannot enable receiver write-ahead log without checkpoint directory set. Please set it by StreamingContext.checkpoint().');
+    }
     if (this.#checkpointDir !== undefined) {
       this.#checkpointing ??= new Checkpointing(this.#checkpointDir, this.batchDurationMs, this.#stateful, this.#inputs);
     }
@@ -301,6 +312,16 @@ export class StreamingContext {
   }
 
   // ---- internal ----
+
+  /** @internal Where input `id` keeps its write-ahead log, when the log is on. */
+  writeAheadLogDir(id: string): string | undefined {
+    return this.#writeAheadLog && this.#checkpointDir !== undefined ? join(this.#checkpointDir, 'wal', id) : undefined;
+  }
+
+  /** @internal The batch time of the checkpoint this context was recovered from, if any. */
+  get recoveredAt(): number | undefined {
+    return this.#recoveredAt;
+  }
 
   /** @internal Called by every DStream constructor. */
   assertDefinable(): void {

@@ -1,0 +1,106 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { LineBatch, LineBatchBuilder } from '../memory/line-batch.js';
+import type { SegmentPool } from '../memory/segment-pool.js';
+import { log } from '../log.js';
+import { frame, unframe } from './frame.js';
+
+/**
+ * The receiver write-ahead log, as Spark's: every batch a receiver cut is written to
+ * `<checkpoint dir>/wal/<input id>/batch-<t>.wal` before its jobs run, and deleted once a
+ * checkpoint covers it. A program killed after receiving a batch replays it on restart instead of
+ * losing it. One file per batch keeps both the append (temporary file, fsync, rename) and the trim
+ * (unlink) atomic. Layout: a checkpoint frame around the payload drawn in `native-layouts/README.md`
+ * ("Write-ahead log record").
+ */
+export class WriteAheadLog {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Logs batch `time` durably. */
+  append(time: number, batch: LineBatch): void {
+    const parts: Buffer[] = [];
+    for (const seg of batch.segments) {
+      const head = Buffer.allocUnsafe(8);
+      head.writeUInt32LE(seg.lineCount, 0);
+      head.writeUInt32LE(seg.byteLength, 4);
+      const offsets = Buffer.from(seg.offsets.buffer, seg.offsets.byteOffset, (seg.lineCount + 1) * 4);
+      parts.push(head, Buffer.from(offsets), Buffer.from(seg.bytes.subarray(0, seg.byteLength)));
+    }
+    const file = join(this.#dir, `batch-${time}.wal`);
+    const tmp = `${file}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = frame(Buffer.concat(parts));
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+    const dirFd = openSync(this.#dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+
+  /** Times of the logged batches, oldest first. */
+  times(): number[] {
+    if (!existsSync(this.#dir)) return [];
+    return readdirSync(this.#dir)
+      .map((n) => /^batch-(\d+)\.wal$/.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+  }
+
+  /** The logged batch `time`, rebuilt in `pool`'s segments; undefined (with a warning) if damaged. */
+  read(time: number, pool: SegmentPool): LineBatch | undefined {
+    const file = join(this.#dir, `batch-${time}.wal`);
+    const r = unframe(readFileSync(file));
+    if ('damaged' in r) {
+      log.warn(`write-ahead log ${file} is damaged (${r.damaged}); its batch cannot be replayed`);
+      return undefined;
+    }
+    const p = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
+    const builder = new LineBatchBuilder(pool, { maxLineBytes: Number.MAX_SAFE_INTEGER });
+    for (let at = 0; at < p.length; ) {
+      const lines = p.readUInt32LE(at);
+      const bytes = p.readUInt32LE(at + 4);
+      const offsetsAt = at + 8;
+      const bytesAt = offsetsAt + (lines + 1) * 4;
+      for (let i = 0; i < lines; i++) {
+        builder.append(p, bytesAt + p.readInt32LE(offsetsAt + i * 4), bytesAt + p.readInt32LE(offsetsAt + (i + 1) * 4));
+        builder.endLine();
+      }
+      at = bytesAt + bytes;
+    }
+    const batch = builder.cut();
+    builder.dispose();
+    return batch;
+  }
+
+  /** Deletes the batches at or before `time`: a checkpoint holds their effect now. */
+  trim(time: number): void {
+    for (const t of this.times()) if (t <= time) this.remove(t);
+  }
+
+  remove(time: number): void {
+    rmSync(join(this.#dir, `batch-${time}.wal`), { force: true });
+  }
+}
+
+/** Several batches as one (their segments in order), for replaying logged batches into one. */
+export function concatBatches(batches: readonly LineBatch[], pool: SegmentPool): LineBatch {
+  return new LineBatch(
+    batches.flatMap((b) => [...b.segments]),
+    pool,
+  );
+}
