@@ -107,3 +107,26 @@ describe.each(MASTERS)('recovery under %s', (master) => {
     expect(outputs.map((o) => [o.time, o.rows])).toEqual([[3000, [['a', 3]]]]);
   });
 });
+
+describe('getActive and getActiveOrCreate', () => {
+  it('return the running context, and create one only when none is active', async () => {
+    const sc = new SparkContext({ master: 'local' });
+    const make = () => {
+      const ssc = new StreamingContext(sc, 1, { clock: new ManualClock(0) });
+      ssc.queueStream([[1]]).pprint();
+      return ssc;
+    };
+    expect(StreamingContext.getActive()).toBeNull();
+    const first = StreamingContext.getActiveOrCreate(make);
+    expect(StreamingContext.getActive()).toBeNull(); // created, not started
+    first.start();
+    expect(StreamingContext.getActive()).toBe(first);
+    expect(StreamingContext.getActiveOrCreate(make)).toBe(first);
+    await first.stop(false);
+    expect(StreamingContext.getActive()).toBeNull();
+    const second = StreamingContext.getActiveOrCreate(make);
+    expect(second).not.toBe(first);
+    await second.stop();
+  });
+});
+
