@@ -4,8 +4,7 @@ import * as flatbuffers from 'flatbuffers';
 import { Manifest, OperatorState, PartFile, SourceState } from '../layouts/generated/checkpoint_generated.js';
 import { StatePartition } from '../layouts/generated/chispa/checkpoint/state-partition.js';
 import { log } from '../log.js';
-import { h32 } from '../memory/xxhash.js';
-import { frame, unframe } from './frame.js';
+import { frame, frameChecksum, unframe } from './frame.js';
 
 /**
  * Checkpoints on disk: `<dir>/checkpoint-<batchTimeMs>/` with a manifest and one file per state
@@ -56,7 +55,7 @@ export function writeCheckpoint(dir: string, cp: Checkpoint, keep = 3): string {
       const name = partName(i, r);
       const framed = frame(statePartition(op.id, r, new Uint8Array(sab)));
       writeDurably(join(tmp, name), framed);
-      files.push({ name, bytes: framed.length, checksum: h32(framed) });
+      files.push({ name, bytes: framed.length, checksum: frameChecksum(framed) });
     }),
   );
   writeDurably(join(tmp, 'manifest.chk'), frame(manifest(cp, files)));
@@ -100,7 +99,9 @@ function readCheckpoint(path: string): LoadedCheckpoint {
       const name = partName(i, r);
       const file = readFileSync(join(path, name));
       const check = checks.get(name);
-      if (!check || check.bytes !== file.length || check.checksum !== h32(file)) throw new Error(`${name} does not match the manifest`);
+      // The frame's own checksum (verified with the payload below) must be the one the manifest
+      // recorded: a file swapped in from another checkpoint is caught too.
+      if (!check || check.bytes !== file.length || check.checksum !== frameChecksum(file)) throw new Error(`${name} does not match the manifest`);
       const part = StatePartition.getRootAsStatePartition(new flatbuffers.ByteBuffer(payloadOf(name, file)));
       const data = part.dataArray()!;
       const sab = new SharedArrayBuffer(data.length);
@@ -120,7 +121,8 @@ function readCheckpoint(path: string): LoadedCheckpoint {
 function statePartition(id: string, partition: number, data: Uint8Array): Uint8Array {
   const b = new flatbuffers.Builder(data.length + 256);
   const idOffset = b.createString(id);
-  const dataOffset = StatePartition.createDataVector(b, data);
+  // createByteVector copies in one go; the generated createDataVector adds byte by byte.
+  const dataOffset = b.createByteVector(data);
   b.finish(StatePartition.createStatePartition(b, idOffset, partition, dataOffset));
   return b.asUint8Array();
 }

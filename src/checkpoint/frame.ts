@@ -21,6 +21,11 @@ export function frame(payload: Uint8Array): Buffer {
   return out;
 }
 
+/** The payload checksum a frame carries (not verified: `unframe` does that). */
+export function frameChecksum(file: Uint8Array): number {
+  return file.length < FRAME_HEADER ? -1 : Buffer.from(file.buffer, file.byteOffset, file.byteLength).readUInt32LE(16);
+}
+
 /** The payload of a framed file, or the reason it is not a sound one. */
 export function unframe(file: Buffer): { payload: Uint8Array } | { damaged: string } {
   if (file.length < FRAME_HEADER) return { damaged: `truncated (${file.length} bytes)` };
