@@ -13,6 +13,8 @@ export interface Combiner {
   /** Reduce side: fold one combiner written by a map task in. */
   merge(key: unknown, combiner: unknown): void;
   entries(): IterableIterator<[unknown, unknown]>;
+  /** The combiners by key. */
+  readonly map: KeyMap<unknown>;
 }
 
 function call<R>(op: string, body: () => R): R {
@@ -46,6 +48,7 @@ export function createCombiner(agg: Aggregator): Combiner {
           map.set(k, c === undefined ? c2 : call(op, () => mergeCombiners(c, c2)));
         },
         entries: () => map.entries(),
+        map,
       };
     }
     case 'group':
@@ -61,6 +64,7 @@ export function createCombiner(agg: Aggregator): Combiner {
           else map.set(k, more);
         },
         entries: () => map.entries(),
+        map,
       };
     case 'cogroup': {
       const sides = agg.sides;
@@ -84,6 +88,7 @@ export function createCombiner(agg: Aggregator): Combiner {
           });
         },
         entries: () => map.entries(),
+        map,
       };
     }
     default:

@@ -1,6 +1,7 @@
 import { NotAPairError } from '../errors.js';
 import { compileFunction } from '../plan/ship.js';
 import type { FnRef, NarrowOp } from '../plan/task.js';
+import type { KeyMap } from './key-map.js';
 
 /**
  * The narrow operations of a stage as a push chain: the source pushes each record into the first
@@ -10,6 +11,11 @@ import type { FnRef, NarrowOp } from '../plan/task.js';
 export interface Consumer {
   push(record: unknown): void;
   end(): void;
+  /**
+   * Optional: takes a reduce partition's `[key, values[]]` groups whole, as the groupByKey
+   * combiner built them, instead of one push per key (the state merge keeps them as they are).
+   */
+  takeGroups?(groups: KeyMap<unknown[]>): void;
 }
 
 /** An error raised inside an operator, tagged with the operator's name. */

@@ -4,6 +4,7 @@ import { readStateBlock } from '../memory/state-block.js';
 import type { SourceDesc } from '../plan/task.js';
 import { createCombiner } from './aggregate.js';
 import { compareValues } from './compare.js';
+import type { KeyMap } from './key-map.js';
 import type { Consumer } from './pipeline.js';
 
 /** Pushes every record of a task's source partition into `out`, then ends it. */
@@ -57,5 +58,6 @@ function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consum
   for (const { count, reader } of sections) {
     for (let i = 0; i < count; i++) combiner.merge(reader.read(), reader.read());
   }
-  for (const entry of combiner.entries()) out.push(entry);
+  if (agg.kind === 'group' && out.takeGroups) out.takeGroups(combiner.map as KeyMap<unknown[]>);
+  else for (const entry of combiner.entries()) out.push(entry);
 }

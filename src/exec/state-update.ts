@@ -1,4 +1,4 @@
-import { readStateBlock, StateBlockWriter } from '../memory/state-block.js';
+import { readStateBlock, scanStateBlock, StateBlockWriter } from '../memory/state-block.js';
 import { sealBlock } from '../memory/partitioned-block.js';
 import { ValueWriter } from '../memory/value-codec.js';
 import type { SinkDesc, StateUpdate } from '../plan/task.js';
@@ -18,11 +18,14 @@ export interface StateResult {
  * and writes a new one; the previous block is untouched, so a failed batch leaves it intact.
  */
 export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): Consumer & { result(): StateResult } {
-  const fresh = new KeyMap<unknown[]>();
+  let fresh = new KeyMap<unknown[]>();
   return {
     push(x) {
       const [k, values] = x as [unknown, unknown[]];
       fresh.set(k, values);
+    },
+    takeGroups(groups) {
+      fresh = groups;
     },
     end() {},
     result() {
@@ -49,17 +52,40 @@ function updateStateByKey(
 ): StateResult {
   const fn = update.fn ? resolveFn(update.fn) : (values: unknown[]) => values[values.length - 1];
   const out = new StateBlockWriter();
-  const keep = (k: unknown, s: unknown) => {
-    if (s !== null && s !== undefined) out.add(k, s);
-  };
-  if (prev) {
-    for (const [k, s] of readStateBlock(prev)) {
-      const values = fresh.get(k);
-      if (values) fresh.delete(k);
-      keep(k, guard(op, () => fn(values ?? [], s)));
-    }
+  // The new keys by their encoded bytes, so the previous block's keys are matched, and carried
+  // over, without decoding them: the update function never sees a key, only values and state.
+  // A set of the new keys' byte hashes lets the scan skip, with one cheap loop, the (usually
+  // many more) old keys that got no new values.
+  const byBytes = new Map<string, [unknown, unknown[]]>();
+  const hashes = new Set<number>();
+  const scratch = new ValueWriter(64);
+  for (const [k, values] of fresh.entries()) {
+    scratch.reset();
+    scratch.write(k);
+    byBytes.set(scratch.buf.toString('latin1', 0, scratch.length), [k, values]);
+    hashes.add(fnv1a(scratch.buf, 0, scratch.length));
   }
-  for (const [k, values] of fresh.entries()) keep(k, guard(op, () => fn(values, null)));
+  if (prev) {
+    scanStateBlock(prev, (buf, start, end, s) => {
+      let match: [unknown, unknown[]] | undefined;
+      if (byBytes.size > 0 && hashes.has(fnv1a(buf, start, end))) {
+        const id = buf.toString('latin1', start, end);
+        match = byBytes.get(id);
+        if (match) byBytes.delete(id);
+      }
+      let next: unknown;
+      try {
+        next = fn(match ? match[1] : [], s);
+      } catch (e) {
+        throw new OperatorFailure(op, e);
+      }
+      if (next !== null && next !== undefined) out.addEncodedKey(buf, start, end, next);
+    });
+  }
+  for (const [k, values] of byBytes.values()) {
+    const next = guard(op, () => fn(values, null));
+    if (next !== null && next !== undefined) out.add(k, next);
+  }
   return { state: out.seal(), emitted: null };
 }
 
@@ -122,4 +148,11 @@ function mapWithState(
   }
   for (const [k, values] of fresh.entries()) withData(k, values, undefined);
   return { state: out.seal(), emitted: fn ? sealBlock([emitted], [emittedCount]) : null };
+}
+
+/** FNV-1a over `bytes[start, end)`: a JS loop is far cheaper than a call into WebAssembly for keys this short. */
+function fnv1a(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
 }

@@ -34,6 +34,16 @@ export class StateBlockWriter {
 
   add(key: unknown, state: unknown): void {
     this.#keys.write(key);
+    this.#addState(state);
+  }
+
+  /** Adds a pair whose key is already encoded: `src[start, end)`, copied as is. */
+  addEncodedKey(src: Uint8Array, start: number, end: number, state: unknown): void {
+    this.#keys.appendBytes(src, start, end);
+    this.#addState(state);
+  }
+
+  #addState(state: unknown): void {
     if (this.#numbers && typeof state === 'number') {
       if (this.#count === this.#numbers.length) {
         const grown = new Float64Array(this.#numbers.length * 2);
@@ -79,6 +89,26 @@ export class StateBlockWriter {
 /** Number of pairs in a block. */
 export function stateBlockCount(sab: SharedArrayBuffer): number {
   return checkedHeader(sab)[H_COUNT];
+}
+
+/**
+ * Visits every pair of a block in order with the key still encoded (`buf[start, end)`) and the
+ * state decoded: a merge that only needs to match keys and carry them over never decodes them.
+ */
+export function scanStateBlock(sab: SharedArrayBuffer, visit: (buf: Buffer, keyStart: number, keyEnd: number, state: unknown) => void): void {
+  const header = checkedHeader(sab);
+  const count = header[H_COUNT];
+  const keyBytes = header[H_KEY_BYTES];
+  const valuesAt = align8(HEADER_BYTES + keyBytes);
+  const buf = Buffer.from(sab);
+  const keys = new ValueReader(buf, HEADER_BYTES, HEADER_BYTES + keyBytes);
+  const numbers = header[H_VALUE_KIND] === NUMBERS ? new Float64Array(sab, valuesAt, count) : undefined;
+  const values = numbers ? undefined : new ValueReader(buf, valuesAt, valuesAt + header[H_VALUE_BYTES]);
+  for (let i = 0; i < count; i++) {
+    const start = keys.pos;
+    keys.skip();
+    visit(buf, start, keys.pos, numbers ? numbers[i] : values!.read());
+  }
 }
 
 /** Every `[key, state]` pair of a block, in the order written. */

@@ -50,9 +50,17 @@ export class ValueWriter {
 
   /** Appends another writer's bytes (used to move an encoded key into its partition). */
   appendBytes(src: Uint8Array, start: number, end: number): void {
-    this.ensure(end - start);
-    this.buf.set(src.subarray(start, end), this.length);
-    this.length += end - start;
+    const n = end - start;
+    this.ensure(n);
+    if (n <= 32) {
+      // Keys are short: a loop beats allocating a subarray view per copy.
+      const buf = this.buf;
+      let at = this.length;
+      for (let i = start; i < end; i++) buf[at++] = src[i];
+    } else {
+      this.buf.set(src.subarray(start, end), this.length);
+    }
+    this.length += n;
   }
 
   write(v: unknown): void {
@@ -227,6 +235,48 @@ export class ValueReader {
         const v = deserialize(b.subarray(this.pos + 4, this.pos + 4 + n));
         this.pos += 4 + n;
         return v;
+      }
+      default:
+        throw new TypeError(`corrupt record block: unknown value tag ${tag} at byte ${this.pos - 1}`);
+    }
+  }
+
+  /** Moves past one value without building it (to copy encoded bytes as they are). */
+  skip(): void {
+    const b = this.buf;
+    const tag = b[this.pos++];
+    switch (tag) {
+      case Tag.Null:
+      case Tag.Undefined:
+      case Tag.False:
+      case Tag.True:
+        return;
+      case Tag.Int32:
+        this.pos += 4;
+        return;
+      case Tag.Float64:
+        this.pos += 8;
+        return;
+      case Tag.String:
+      case Tag.String16:
+      case Tag.BigInt:
+      case Tag.V8:
+        this.pos += 4 + b.readUInt32LE(this.pos);
+        return;
+      case Tag.Array: {
+        const n = b.readUInt32LE(this.pos);
+        this.pos += 4;
+        for (let i = 0; i < n; i++) this.skip();
+        return;
+      }
+      case Tag.Object: {
+        const n = b.readUInt32LE(this.pos);
+        this.pos += 4;
+        for (let i = 0; i < n; i++) {
+          this.pos += 4 + b.readUInt32LE(this.pos);
+          this.skip();
+        }
+        return;
       }
       default:
         throw new TypeError(`corrupt record block: unknown value tag ${tag} at byte ${this.pos - 1}`);
