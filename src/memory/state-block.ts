@@ -91,11 +91,8 @@ export function stateBlockCount(sab: SharedArrayBuffer): number {
   return checkedHeader(sab)[H_COUNT];
 }
 
-/**
- * Visits every pair of a block in order with the key still encoded (`buf[start, end)`) and the
- * state decoded: a merge that only needs to match keys and carry them over never decodes them.
- */
-export function scanStateBlock(sab: SharedArrayBuffer, visit: (buf: Buffer, keyStart: number, keyEnd: number, state: unknown) => void): void {
+/** A block opened for reading: keys in order, and each pair's state. */
+function open(sab: SharedArrayBuffer) {
   const header = checkedHeader(sab);
   const count = header[H_COUNT];
   const keyBytes = header[H_KEY_BYTES];
@@ -104,28 +101,26 @@ export function scanStateBlock(sab: SharedArrayBuffer, visit: (buf: Buffer, keyS
   const keys = new ValueReader(buf, HEADER_BYTES, HEADER_BYTES + keyBytes);
   const numbers = header[H_VALUE_KIND] === NUMBERS ? new Float64Array(sab, valuesAt, count) : undefined;
   const values = numbers ? undefined : new ValueReader(buf, valuesAt, valuesAt + header[H_VALUE_BYTES]);
+  return { count, buf, keys, state: (i: number): unknown => (numbers ? numbers[i] : values!.read()) };
+}
+
+/**
+ * Visits every pair of a block in order with the key still encoded (`buf[start, end)`) and the
+ * state decoded: a merge that only needs to match keys and carry them over never decodes them.
+ */
+export function scanStateBlock(sab: SharedArrayBuffer, visit: (buf: Buffer, keyStart: number, keyEnd: number, state: unknown) => void): void {
+  const { count, buf, keys, state } = open(sab);
   for (let i = 0; i < count; i++) {
     const start = keys.pos;
     keys.skip();
-    visit(buf, start, keys.pos, numbers ? numbers[i] : values!.read());
+    visit(buf, start, keys.pos, state(i));
   }
 }
 
 /** Every `[key, state]` pair of a block, in the order written. */
 export function* readStateBlock(sab: SharedArrayBuffer): Generator<[unknown, unknown]> {
-  const header = checkedHeader(sab);
-  const count = header[H_COUNT];
-  const keyBytes = header[H_KEY_BYTES];
-  const valuesAt = align8(HEADER_BYTES + keyBytes);
-  const buf = Buffer.from(sab);
-  const keys = new ValueReader(buf, HEADER_BYTES, HEADER_BYTES + keyBytes);
-  if (header[H_VALUE_KIND] === NUMBERS) {
-    const values = new Float64Array(sab, valuesAt, count);
-    for (let i = 0; i < count; i++) yield [keys.read(), values[i]];
-  } else {
-    const values = new ValueReader(buf, valuesAt, valuesAt + header[H_VALUE_BYTES]);
-    for (let i = 0; i < count; i++) yield [keys.read(), values.read()];
-  }
+  const { count, keys, state } = open(sab);
+  for (let i = 0; i < count; i++) yield [keys.read(), state(i)];
 }
 
 function checkedHeader(sab: SharedArrayBuffer): Int32Array {
