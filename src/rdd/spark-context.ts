@@ -12,6 +12,12 @@ export interface SparkConf {
   /** `local` (tasks on this thread), `local[N]` or `local[*]` (a pool of N / all-core threads). Default `local[*]`. */
   master?: string;
   appName?: string;
+  /**
+   * Run recognised code (the seed's `flatMap(line => line.split(' ')).map(w => [w, 1])
+   * .reduceByKey(add)`) as a byte-level kernel on the shared-memory batch. Default true; false
+   * forces the generic path (for comparisons).
+   */
+  fastPath?: boolean;
 }
 
 /** Receives scheduler events; every method is optional. */
@@ -34,6 +40,8 @@ export interface SparkListener {
 export class SparkContext {
   readonly master: string;
   readonly appName: string;
+  /** Whether recognised code runs on byte-level kernels (see `SparkConf.fastPath`). */
+  readonly fastPath: boolean;
   /** Default number of partitions: the number of threads tasks run on. */
   readonly defaultParallelism: number;
   /** @internal */
@@ -46,6 +54,7 @@ export class SparkContext {
   constructor(conf: SparkConf = {}) {
     this.master = conf.master ?? 'local[*]';
     this.appName = conf.appName ?? 'chispa';
+    this.fastPath = conf.fastPath ?? true;
     const threads = parseMaster(this.master);
     this.#runner = threads === 0 ? new InProcessRunner() : new PoolRunner(threads);
     this.defaultParallelism = this.#runner.parallelism;
