@@ -3,6 +3,7 @@ import type { Task, TaskResult } from '../plan/task.js';
 import { buildChain, OperatorFailure, PartitionDone } from './pipeline.js';
 import { readSource } from './read-source.js';
 import { createSink } from './sinks.js';
+import { runSplitCount } from './split-count.js';
 
 /**
  * Runs one task to completion on the current thread. Never throws: a failure in user code comes
@@ -13,7 +14,8 @@ export function runTask(task: Task): TaskResult {
   try {
     const sink = createSink(task.sink, task.partition);
     try {
-      readSource(task.source, buildChain(task.ops, sink, task.partition));
+      if (task.kernel && task.source.kind === 'lines') runSplitCount(task.kernel, task.source.ranges, sink);
+      else readSource(task.source, buildChain(task.ops, sink, task.partition));
     } catch (e) {
       if (!(e instanceof PartitionDone)) throw e;
     }

@@ -83,9 +83,18 @@ export type SinkDesc =
   /** Writes the partition's records, one per line as Python's `str()`, to `dir/part-NNNNN` (saveAsTextFile). */
   | { readonly kind: 'saveText'; readonly dir: string };
 
+/**
+ * A byte-level kernel that replaces a stage's narrow operations when the planner recognised them
+ * (`src/plan/recognize.ts`); its output is what the generic path gives, record for record.
+ * - `splitCount`: lines split on `separator`, each token paired with `value`, summed per token.
+ */
+export type Kernel = { readonly kind: 'splitCount'; readonly separator: string; readonly value: number };
+
 export interface Task {
   readonly source: SourceDesc;
   readonly ops: readonly NarrowOp[];
+  /** Runs instead of `ops` on a `lines` source, when set. */
+  readonly kernel?: Kernel;
   readonly sink: SinkDesc;
   /** Index of the partition this task computes (mapPartitionsWithIndex, round-robin start). */
   readonly partition: number;

@@ -1,5 +1,6 @@
 import { UserFunctionError } from '../errors.js';
 import { compareValues } from '../exec/compare.js';
+import { recognizeSplitCount } from '../plan/recognize.js';
 import type { TaskRunner } from '../exec/task-runner.js';
 import type { StateResult } from '../exec/state-update.js';
 import type { Aggregator, NarrowOp, Partitioner, SinkDesc, SourceDesc, StateUpdate, Task } from '../plan/task.js';
@@ -64,16 +65,20 @@ export interface TaskEndInfo {
   /** `worker_threads.threadId` of the thread the task ran on: a pool worker, or under master `local` the thread that runs chispa (0 for the main thread). */
   readonly threadId: number;
   readonly ok: boolean;
+  /** The byte-level kernel the task ran instead of its operations, if any (`splitCount`). */
+  readonly kernel?: string;
 }
 
 export class DAGScheduler {
   readonly #runner: TaskRunner;
   readonly #onTaskEnd: (info: TaskEndInfo) => void;
+  readonly #fastPath: boolean;
   #nextStage = 0;
 
-  constructor(runner: TaskRunner, onTaskEnd: (info: TaskEndInfo) => void) {
+  constructor(runner: TaskRunner, onTaskEnd: (info: TaskEndInfo) => void, fastPath = true) {
     this.#runner = runner;
     this.#onTaskEnd = onTaskEnd;
+    this.#fastPath = fastPath;
   }
 
   get parallelism(): number {
@@ -118,9 +123,7 @@ export class DAGScheduler {
     const partitions = node.partitions ?? Math.max(1, parents.length);
     const partitioner = await this.#partitioner(node, partitions, parents);
     const sink: SinkDesc = { kind: 'shuffle', partitioner, agg: node.agg };
-    const blocks = (await this.#runStage(
-      parents.map((p, i) => ({ source: p.source, ops: p.ops, sink, partition: i })),
-    )) as SharedArrayBuffer[];
+    const blocks = (await this.#runStage(parents.map((p, i) => this.#mapTask(p, node.agg, sink, i)))) as SharedArrayBuffer[];
     const sections = partitioner.kind === 'range' ? partitioner.bounds.length + 1 : partitioner.partitions;
     return Array.from({ length: sections }, (_, r) => ({
       source: { kind: 'shuffle', blocks, section: r, agg: node.agg },
@@ -146,6 +149,12 @@ export class DAGScheduler {
       })),
     )) as StateResult[];
     return { state: results.map((r) => r.state), emitted: results.map((r) => r.emitted) };
+  }
+
+  /** A shuffle map task, on a byte-level kernel when the planner recognises its operations. */
+  #mapTask(p: PartitionPlan, agg: Aggregator, sink: SinkDesc, partition: number): Task {
+    const kernel = this.#fastPath && p.source.kind === 'lines' ? recognizeSplitCount(p.ops, agg) : undefined;
+    return kernel ? { source: p.source, ops: [], kernel, sink, partition } : { source: p.source, ops: p.ops, sink, partition };
   }
 
   async #partitioner(node: ShuffleNode, partitions: number, parents: PartitionPlan[]): Promise<Partitioner> {
@@ -177,7 +186,7 @@ export class DAGScheduler {
     const results = await Promise.all(tasks.map((t) => this.#runner.run(t)));
     let failure: UserFunctionError | undefined;
     const values = results.map((r, i) => {
-      this.#onTaskEnd({ stageId, partition: tasks[i].partition, threadId: r.threadId, ok: r.ok });
+      this.#onTaskEnd({ stageId, partition: tasks[i].partition, threadId: r.threadId, ok: r.ok, kernel: tasks[i].kernel?.kind });
       if (r.ok) return r.value;
       if (!failure) {
         const cause = Object.assign(new Error(r.error.message), { name: r.error.name, stack: r.error.stack, code: r.error.code });

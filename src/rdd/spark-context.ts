@@ -58,9 +58,13 @@ export class SparkContext {
     const threads = parseMaster(this.master);
     this.#runner = threads === 0 ? new InProcessRunner() : new PoolRunner(threads);
     this.defaultParallelism = this.#runner.parallelism;
-    this.scheduler = new DAGScheduler(this.#runner, (info) => {
-      for (const l of this.#listeners) l.onTaskEnd?.(info);
-    });
+    this.scheduler = new DAGScheduler(
+      this.#runner,
+      (info) => {
+        for (const l of this.#listeners) l.onTaskEnd?.(info);
+      },
+      this.fastPath,
+    );
   }
 
   /** True under master `local`: user functions run on this thread, as closures. */
