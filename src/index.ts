@@ -17,6 +17,7 @@
  * ```
  */
 export { add } from './add.js';
+export { pairWith, words } from './functions.js';
 export {
   ChispaError,
   ClosureCaptureError,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { add, RDD, SparkContext, type TaskEndInfo } from '../src/index.js';
+import { add, pairWith, RDD, SparkContext, words, type TaskEndInfo } from '../src/index.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { isAddition, pairConstant, splitSeparator } from '../src/plan/recognize.js';
@@ -80,6 +80,15 @@ describe.each(['local', 'local[2]'])('the splitCount kernel under %s', (master) 
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('words() and pairWith() take the fast path by name, on workers too', async () => {
+    const text = new TextEncoder().encode('a b a\nb c\n');
+    kernels.length = 0;
+    const got = await linesRDD(fast, [text]).flatMap(words(' ')).map(pairWith(1)).reduceByKey(add).collect();
+    expect(sorted(got)).toEqual([['a', 2], ['b', 2], ['c', 1]]);
+    expect(kernels).toContain('splitCount');
+    expect(sorted(await linesRDD(fast, [text]).flatMap(words('a')).collect())).toEqual(sorted(['', ' b ', '', 'b c']));
   });
 
   it('merges two different invalid sequences that both decode to U+FFFD into one key', async () => {
