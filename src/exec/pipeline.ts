@@ -1,12 +1,14 @@
 import { NotAPairError } from '../errors.js';
 import { compileFunction } from '../plan/ship.js';
 import type { FnRef, NarrowOp } from '../plan/task.js';
+import { fuse, isElementOp, type ElementOp } from './fuse.js';
 import type { KeyMap } from './key-map.js';
 
 /**
  * The narrow operations of a stage as a push chain: the source pushes each record into the first
- * operation, which pushes its outputs into the next, down to the sink. No intermediate array is
- * built per operation; only partition-wide operations (`glom`, `mapPartitions`) buffer.
+ * operation, which pushes its outputs into the next, down to the sink. Runs of element-wise
+ * operations are fused into one generated function (`fuse.ts`); no intermediate array is built
+ * per operation; only partition-wide operations (`glom`, `mapPartitions`) buffer.
  */
 export interface Consumer {
   push(record: unknown): void;
@@ -44,10 +46,7 @@ function tagged(op: string, e: unknown): unknown {
   return e instanceof OperatorFailure || e instanceof PartitionDone ? e : new OperatorFailure(op, e);
 }
 
-/**
- * Runs `body` and tags anything it throws with `op`. The per-record paths of map and flatMap
- * inline this instead: a closure per record costs measurably there.
- */
+/** Runs `body` and tags anything it throws with `op`. */
 function guarded<R>(op: string, body: () => R): R {
   try {
     return body();
@@ -64,74 +63,28 @@ function asPair(op: string, record: unknown): [unknown, unknown] {
 /** Builds the chain for `ops` ending in `sink`; `partition` is the task's partition index. */
 export function buildChain(ops: readonly NarrowOp[], sink: Consumer, partition: number): Consumer {
   let next = sink;
-  for (let i = ops.length - 1; i >= 0; i--) next = stage(ops[i], next, partition);
+  for (let i = ops.length - 1; i >= 0; ) {
+    // A run of element-wise operations is fused into one generated function.
+    let j = i;
+    while (j >= 0 && isElementOp(ops[j])) j--;
+    if (j < i) {
+      const run = ops.slice(j + 1, i + 1) as ElementOp[];
+      const downstream = next;
+      const push = fuse(run, run.map((o) => resolveFn(o.fn)), (x) => downstream.push(x), tagged, asPair);
+      next = { push, end: () => downstream.end() };
+      i = j;
+    } else {
+      next = stage(ops[i] as Exclude<NarrowOp, ElementOp>, next, partition);
+      i--;
+    }
+  }
   return next;
 }
 
-function stage(op: NarrowOp, next: Consumer, partition: number): Consumer {
+/** A partition-wide or internal operation, as its own stage. */
+function stage(op: Exclude<NarrowOp, ElementOp>, next: Consumer, partition: number): Consumer {
   const name = op.op;
   switch (op.kind) {
-    case 'map': {
-      const fn = resolveFn(op.fn);
-      return {
-        push: (x) => {
-          let y;
-          try {
-            y = fn(x);
-          } catch (e) {
-            throw tagged(name, e);
-          }
-          next.push(y);
-        },
-        end: () => next.end(),
-      };
-    }
-    case 'keyBy': {
-      const fn = resolveFn(op.fn);
-      return { push: (x) => next.push([guarded(name, () => fn(x)), x]), end: () => next.end() };
-    }
-    case 'filter': {
-      const fn = resolveFn(op.fn);
-      return {
-        push: (x) => {
-          if (guarded(name, () => fn(x))) next.push(x);
-        },
-        end: () => next.end(),
-      };
-    }
-    case 'flatMap': {
-      const fn = resolveFn(op.fn);
-      return {
-        push: (x) => {
-          try {
-            for (const y of fn(x)) next.push(y);
-          } catch (e) {
-            throw tagged(name, e);
-          }
-        },
-        end: () => next.end(),
-      };
-    }
-    case 'mapValues': {
-      const fn = resolveFn(op.fn);
-      return {
-        push: (x) => {
-          const [k, v] = asPair(name, x);
-          next.push([k, guarded(name, () => fn(v))]);
-        },
-        end: () => next.end(),
-      };
-    }
-    case 'flatMapValues': {
-      const fn = resolveFn(op.fn);
-      return {
-        push: (x) => {
-          const [k, v] = asPair(name, x);
-          guarded(name, () => { for (const y of fn(v)) next.push([k, y]); });
-        },
-        end: () => next.end(),
-      };
-    }
     case 'mapPartitions': {
       const fn = resolveFn(op.fn);
       const buffer: unknown[] = [];
