@@ -1,13 +1,16 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { add, pairWith, RDD, SparkContext, words, type TaskEndInfo } from '../src/index.js';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { add, ManualClock, pairWith, RDD, SparkContext, StreamingContext, words, type TaskEndInfo } from '../src/index.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
-import { isAddition, pairConstant, splitSeparator } from '../src/plan/recognize.js';
+import { isAddition, isSumUpdate, pairConstant, splitSeparator } from '../src/plan/recognize.js';
 import { shipFunction } from '../src/plan/ship.js';
 import { splitLines } from '../src/streaming/line-batch-input.js';
 import { LineSplitter } from '../src/sources/line-splitter.js';
-import { sorted } from './helpers/streaming.js';
+import { sorted, waitFor } from './helpers/streaming.js';
 
 // The byte-level WordCount kernel: recognised only where certain, and record for record what the
 // generic path gives, on any bytes.
@@ -24,6 +27,20 @@ describe('recognising the seed WordCount from function source', () => {
     for (const s of ['(a, b) => a + b', '(a,b)=>b+a', 'function add(a, b) { return a + b; }']) expect(isAddition(src(s))).toBe(true);
     expect(isAddition(shipFunction(add, 'reduceByKey'))).toBe(true);
     expect(splitSeparator((line: string) => line.split(' '))).toBe(' ');
+  });
+
+  it("recognises the seed's summing update function, and nothing like it", () => {
+    for (const s of [
+      '(newValues, lastSum) => newValues.reduce((a, b) => a + b, 0) + (lastSum ?? 0)',
+      '(vs, last) => (last || 0) + vs.reduce(function (x, y) { return y + x; }, 0)',
+    ]) expect(isSumUpdate(src(s))).toBe(true);
+    for (const s of [
+      '(vs, last) => vs.reduce((a, b) => a + b, 1) + (last ?? 0)',
+      '(vs, last) => vs.reduce((a, b) => a * b, 0) + (last ?? 0)',
+      '(vs, last) => vs.length + (last ?? 0)',
+      '(vs, last) => vs.reduce((a, b) => a + b, 0) + (vs ?? 0)',
+      '(vs, last) => vs.reduce((a, b) => a + b, 0) - (last ?? 0)',
+    ]) expect(isSumUpdate(src(s))).toBe(false);
   });
 
   it('leaves everything it is not sure of to the generic path', () => {
@@ -96,3 +113,40 @@ describe.each(['local', 'local[2]'])('the splitCount kernel under %s', (master) 
     expect(await wordCount(linesRDD(fast, [bytes]))).toEqual([['\ufffd', 3]]);
   });
 });
+
+describe.each(['local', 'local[2]'])('the stateful seed WordCount on the fast path under %s', (master) => {
+  it('sums map-side on the kernel and keeps the same state as the generic path, batch by batch', async () => {
+    const batches = [Buffer.concat([Buffer.from('a b a\nñ 🎉'), Buffer.from([0xff])]), Buffer.alloc(0), Buffer.from('b  b\r\na'), Buffer.from('c')];
+    const run = async (fastPath: boolean) => {
+      const dir = mkdtempSync(join(tmpdir(), 'chispa-fast-state-'));
+      const sc = new SparkContext({ master, fastPath });
+      const kinds: (string | undefined)[] = [];
+      sc.addSparkListener({ onTaskEnd: (i) => void kinds.push(i.kernel) });
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext(sc, 1, { clock });
+      ssc.checkpoint(join(dir, 'cp'));
+      const updateFunc = (newValues: number[], lastSum: number | null) => newValues.reduce((a, b) => a + b, 0) + (lastSum ?? 0);
+      const states: [string, number][][] = [];
+      ssc.textFileStream(join(dir, 'in')).flatMap((line) => line.split(' ')).map((word) => [word, 1]).updateStateByKey(updateFunc)
+        .foreachRDD(async (rdd) => void states.push(sorted(await rdd.collect())));
+      mkdirSync(join(dir, 'in'));
+      ssc.start();
+      for (const [i, text] of batches.entries()) {
+        writeFileSync(join(dir, `.f${i}`), text);
+        renameSync(join(dir, `.f${i}`), join(dir, 'in', `f${i}.txt`));
+        clock.advance(1000);
+        await waitFor(() => states.length === i + 1, `batch ${i}`);
+      }
+      await ssc.stop();
+      rmSync(dir, { recursive: true, force: true });
+      return { states, kinds };
+    };
+    const fast = await run(true);
+    const generic = await run(false);
+    expect(fast.kinds).toContain('splitCount');
+    expect(generic.kinds).not.toContain('splitCount');
+    expect(fast.states).toEqual(generic.states);
+    expect(fast.states[3]).toEqual(sorted([['a', 3], ['b', 3], ['', 1], ['c', 1], ['ñ', 1], ['🎉\ufffd', 1]]));
+  });
+});
+

@@ -19,10 +19,12 @@ export interface StateResult {
  */
 export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): Consumer & { result(): StateResult } {
   let fresh = new KeyMap<unknown[]>();
+  // Summed map-side (`combineWith`): one partial sum per key arrives instead of the values.
+  const summed = desc.update.kind === 'update' && desc.update.combineWith !== undefined;
   return {
     push(x) {
-      const [k, values] = x as [unknown, unknown[]];
-      fresh.set(k, values);
+      const [k, values] = x as [unknown, unknown];
+      fresh.set(k, summed ? [values] : (values as unknown[]));
     },
     takeGroups(groups) {
       fresh = groups;

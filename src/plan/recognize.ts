@@ -22,16 +22,32 @@ export function recognizeSplitCount(ops: readonly NarrowOp[], agg: Aggregator): 
   return { kind: 'splitCount', separator, value };
 }
 
-const cache = new WeakMap<object, { separator?: string; value?: number; addition?: boolean }>();
+interface Facts {
+  separator?: string;
+  value?: number;
+  addition?: boolean;
+  sumUpdate?: boolean;
+}
 
-function facts(ref: FnRef): { separator?: string; value?: number; addition?: boolean } {
+const cache = new WeakMap<object, Facts>();
+
+function facts(ref: FnRef): Facts {
   let f = cache.get(ref);
   if (!f) {
     const fn = parseFunction(ref);
-    f = fn ? { separator: separatorOf(fn), value: constantOf(fn), addition: additionOf(fn) } : {};
+    f = fn ? { separator: separatorOf(fn), value: constantOf(fn), addition: additionOf(fn), sumUpdate: sumUpdateOf(fn) } : {};
     cache.set(ref, f);
   }
   return f;
+}
+
+/**
+ * The seed's update function, `(vs, last) => vs.reduce((a, b) => a + b, 0) + (last ?? 0)` (or
+ * `|| 0`, either order): it depends on its values only through their sum, so they may be summed
+ * before it sees them.
+ */
+export function isSumUpdate(ref: FnRef): boolean {
+  return facts(ref).sumUpdate === true;
 }
 
 /** `(line) => line.split(SEP)` with SEP a non-empty ASCII string literal: SEP. */
@@ -99,6 +115,28 @@ function constantOf(fn: Fn): number | undefined {
   const [k, v] = body.elements;
   if (k?.type !== 'Identifier' || k.name !== word || v?.type !== 'Literal' || typeof v.value !== 'number') return undefined;
   return Number.isSafeInteger(v.value) ? v.value : undefined;
+}
+
+function sumUpdateOf(fn: Fn): boolean {
+  const [values, last] = params(fn, 2) ?? [];
+  const body = returned(fn);
+  if (!values || body?.type !== 'BinaryExpression' || body.operator !== '+') return false;
+  const isSum = (e: Expression): boolean => {
+    if (e.type !== 'CallExpression' || e.arguments.length !== 2) return false;
+    const { callee } = e;
+    const [reducer, init] = e.arguments;
+    return (
+      callee.type === 'MemberExpression' && !callee.computed && callee.object.type === 'Identifier' && callee.object.name === values &&
+      callee.property.type === 'Identifier' && callee.property.name === 'reduce' &&
+      (reducer.type === 'ArrowFunctionExpression' || reducer.type === 'FunctionExpression') && additionOf(reducer) &&
+      init.type === 'Literal' && init.value === 0
+    );
+  };
+  const isLastOrZero = (e: Expression): boolean =>
+    e.type === 'LogicalExpression' && (e.operator === '??' || e.operator === '||') &&
+    e.left.type === 'Identifier' && e.left.name === last && e.right.type === 'Literal' && e.right.value === 0;
+  const [l, r] = [body.left as Expression, body.right];
+  return (isSum(l) && isLastOrZero(r)) || (isSum(r) && isLastOrZero(l));
 }
 
 function additionOf(fn: Fn): boolean {

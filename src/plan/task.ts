@@ -64,7 +64,11 @@ export type SourceDesc =
  *   states are stored as `[state, lastUpdatedMs]`.
  */
 export type StateUpdate =
-  | { readonly kind: 'update'; readonly fn: FnRef | null }
+  /**
+   * `combineWith`, when set, is an addition: the planner recognised `fn` as summing its values, so
+   * values are summed map-side and `fn` gets one partial sum per key, which gives the same state.
+   */
+  | { readonly kind: 'update'; readonly fn: FnRef | null; readonly combineWith?: FnRef }
   | { readonly kind: 'map'; readonly fn: FnRef | null; readonly time: number; readonly timeoutMs: number | null };
 
 export type SinkDesc =

@@ -132,10 +132,11 @@ export class DAGScheduler {
   }
 
   async #runStateUpdate(node: StateNode): Promise<{ state: SharedArrayBuffer[]; emitted: (SharedArrayBuffer | null)[] }> {
+    const sum = node.update.kind === 'update' ? node.update.combineWith : undefined;
     const grouped = await this.plan({
       kind: 'shuffle',
       parent: node.values,
-      agg: { kind: 'group', op: node.op },
+      agg: sum ? { kind: 'combine', merge: sum, mergeCombiners: sum, op: node.op } : { kind: 'group', op: node.op },
       partitions: node.partitions,
       partitioner: 'hash',
     });

@@ -1,4 +1,6 @@
 import { ChispaError, IllegalArgumentError, UserFunctionError } from '../errors.js';
+import { add } from '../add.js';
+import { isSumUpdate } from '../plan/recognize.js';
 import { pairValue, pairWithOne, partitionSize, sum, underKeyZero } from '../rdd/builtin-functions.js';
 import { RDD, type FnOptions, type PartitionsArg } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
@@ -244,14 +246,16 @@ export abstract class DStream<T> {
     opts: UpdateStateOptions<K, S> = {},
   ): DStream<[K, S]> {
     const op = 'updateStateByKey';
-    const fn = this.ssc.sparkContext.prepareFunction(updateFn, op, opts.context);
     const sc = this.ssc.sparkContext;
+    const fn = sc.prepareFunction(updateFn, op, opts.context);
+    // The seed's summing update lets values be summed map-side (and the byte-level kernel count them).
+    const combineWith = sc.fastPath && isSumUpdate(fn) ? sc.prepareFunction(add, op) : undefined;
     const init = opts.initialRDD;
     return this.ssc.stateStream<K, S>(this as DStream<unknown>, {
       op,
       partitions: statePartitions(op, opts.numPartitions, sc.defaultParallelism),
       initial: init === undefined ? undefined : init instanceof RDD ? init : sc.parallelize(init),
-      update: (_time, loading) => ({ kind: 'update', fn: loading ? null : fn }),
+      update: (_time, loading) => (loading ? { kind: 'update', fn: null } : { kind: 'update', fn, combineWith }),
     });
   }
 
