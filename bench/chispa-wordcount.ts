@@ -1,60 +1,86 @@
 /**
  * The seed's network WordCount on chispa, timed end to end over a local TCP socket:
  *
- *   node --import tsx bench/chispa-wordcount.ts MASTER HOST PORT EXPECTED_LINES BATCH_SECONDS
+ *   node --import tsx bench/chispa-wordcount.ts --master local[2] --fast-path true|false
+ *     --mode stateless|stateful --port PORT --expected LINES [--host 127.0.0.1] [--batch 0.25]
+ *     [--timeout 300]
  *
- * Runs the literal program (socketTextStream → flatMap → map → reduceByKey(add), every batch
- * computed fully by `rdd.count()` in foreachRDD) against a server that sends a corpus once, and
- * prints one JSON line when the batch holding the corpus's last line has been processed.
+ * Runs the literal program against a server that sends a corpus once, and prints one JSON line
+ * when the batch holding the corpus's last line has been processed:
  *
- * - t0: the first moment the receiver is seen connected (`receiverStats().connects > 0`, polled
- *   every 1 ms; `connects` rather than `connected` because a small corpus may connect, arrive and
- *   close between two polls). The naive baseline starts at its socket's 'connect' event; the poll
- *   adds at most ~1 ms (the main thread is idle before data arrives).
- * - tEnd: `processingEndTime` of the batch after which the cumulative `numRecords` reaches
- *   EXPECTED_LINES. It includes the wait for the next batch tick after the last byte arrived (up
- *   to one batch interval): that is what a micro-batch engine costs end to end.
- * - receivedMs: when `receiverStats().lines` reached EXPECTED_LINES (same poll; late by however
- *   long the main thread was busy), to separate ingest from processing.
+ * - stateless: `flatMap(line => line.split(' ')).map(word => [word, 1]).reduceByKey(add)`, every
+ *   batch computed fully in foreachRDD (`count()` + a per-partition sum of the counts).
+ * - stateful: the same pairs into `updateStateByKey((vs, last) => vs.reduce((a, b) => a + b, 0) +
+ *   (last ?? 0))` with `ssc.checkpoint(<temp dir>)`; every batch's RDD (the whole state) gets the
+ *   same two jobs, so the last batch's sum and count are the run's word total and distinct words.
  *
- * For the correctness check each batch also sums its counts (`words`, to compare with the naive
- * row's total); that second job reads the batch's cached shuffle output, so it adds a pass over
- * the distinct words only, not over the lines.
+ * Timing: t0 is the first moment the receiver is seen connected (`receiverStats().connects > 0`,
+ * polled every 1 ms; the naive baseline starts at its socket's 'connect'); tEnd is the
+ * `processingEndTime` of the batch after which the cumulative `numRecords` reaches `--expected`
+ * (so it includes the wait for the next batch tick after the last byte: what a micro-batch engine
+ * costs end to end). `receivedMs`: when the receiver had every line (same poll). `series`: per
+ * batch from the first non-empty one, `[ms since t0 at batch time, processing ms, records]`.
+ * `fastPath` goes to `SparkConf.fastPath`; `false` forces the generic path.
  */
-import { SparkContext, StreamingContext, add, type BatchInfo } from '../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SparkContext, StreamingContext, add, type BatchInfo, type DStream } from '../src/index.js';
 
-const [master, host, portArg, expectedArg, batchArg, timeoutArg = '300'] = process.argv.slice(2);
-const expected = Number(expectedArg);
-if (!master || !host || !(Number(portArg) > 0) || !(expected > 0) || !(Number(batchArg) > 0)) {
-  process.stderr.write('usage: chispa-wordcount.ts MASTER HOST PORT EXPECTED_LINES BATCH_SECONDS [TIMEOUT_SECONDS]\n');
+const { values: o } = parseArgs({
+  options: {
+    master: { type: 'string', default: 'local[2]' },
+    'fast-path': { type: 'string', default: 'true' },
+    mode: { type: 'string', default: 'stateless' },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string' },
+    expected: { type: 'string' },
+    batch: { type: 'string', default: '0.25' },
+    timeout: { type: 'string', default: '300' },
+  },
+});
+const expected = Number(o.expected);
+const fastPath = o['fast-path'] === 'true';
+if (!(Number(o.port) > 0) || !(expected > 0) || !(Number(o.batch) > 0) || !['true', 'false'].includes(o['fast-path']) || !['stateless', 'stateful'].includes(o.mode)) {
+  process.stderr.write('usage: chispa-wordcount.ts --master M --fast-path true|false --mode stateless|stateful --port P --expected LINES [--batch S]\n');
   process.exit(2);
 }
 // Never hang: the driver kills us too, but this also covers a driver that died.
-setTimeout(() => fail(new Error(`timed out after ${timeoutArg} s`)), Number(timeoutArg) * 1000).unref();
+setTimeout(() => fail(new Error(`timed out after ${o.timeout} s`)), Number(o.timeout) * 1000).unref();
 
-const sc = new SparkContext({ master, appName: 'bench' });
+const sc = new SparkContext({ master: o.master, appName: 'bench', fastPath });
 sc.setLogLevel('ERROR');
 // Warm-up: a pool's threads boot (and, from sources, load tsx) asynchronously; one tiny job makes
 // sure they are up before the clock starts, so we time throughput, not thread start-up.
 await sc.parallelize([0, 1], sc.defaultParallelism).count();
 
-const ssc = new StreamingContext(sc, Number(batchArg));
+const ssc = new StreamingContext(sc, Number(o.batch));
+const cpDir = o.mode === 'stateful' ? mkdtempSync(join(tmpdir(), 'chispa-bench-cp-')) : undefined;
+if (cpDir) ssc.checkpoint(cpDir);
 // A receiver reconnects when the server closes, and the feeder would serve the corpus again: a
-// huge first retry delay keeps the run to exactly one copy (checked below with `connects`).
-const lines = ssc.socketTextStream(host, Number(portArg), { initialDelayMs: 3_600_000 });
-const counts = lines.flatMap((line) => line.split(' ')).map((word) => [word, 1]).reduceByKey(add);
+// huge first retry delay keeps the run to exactly one copy (checked by the driver with `connects`).
+const lines = ssc.socketTextStream(o.host, Number(o.port), { initialDelayMs: 3_600_000 });
+const pairs = lines.flatMap((line) => line.split(' ')).map((word) => [word, 1]);
+const counts: DStream<[string, number]> =
+  o.mode === 'stateful'
+    ? pairs.updateStateByKey((vs: number[], last: number | null) => vs.reduce((a, b) => a + b, 0) + (last ?? 0))
+    : pairs.reduceByKey(add);
 
-let distinctSum = 0; // distinct words per batch, summed over batches (not global: batches are stateless)
-let words = 0;
+let distinct = 0; // of the latest batch: the whole state when stateful
+let words = 0; // stateless: summed over batches; stateful: the latest state's sum
+let distinctSum = 0;
 counts.foreachRDD(async (rdd) => {
-  distinctSum += await rdd.count();
+  distinct = await rdd.count();
+  distinctSum += distinct;
   // mapPartitions, not reduce: reduce rejects on an empty batch, and there are some before data.
-  const sums = await rdd.mapPartitions((pairs) => {
+  const sums = await rdd.mapPartitions((ps) => {
     let s = 0;
-    for (const p of pairs) s += p[1];
+    for (const p of ps) s += p[1];
     return [s];
   }).collect();
-  for (const s of sums) words += s;
+  const sum = sums.reduce((a, b) => a + b, 0);
+  words = o.mode === 'stateful' ? sum : words + sum;
 });
 
 const batches: BatchInfo[] = [];
@@ -80,32 +106,30 @@ const poll = setInterval(() => {
 
 ssc.start();
 // With that retry delay a refused first connect would wait an hour: fail fast instead.
-setTimeout(() => lines.receiverStats().connects === 0 && fail(new Error(`cannot connect to ${host}:${portArg}`)), 10_000).unref();
+setTimeout(() => lines.receiverStats().connects === 0 && fail(new Error(`cannot connect to ${o.host}:${o.port}`)), 10_000).unref();
 try {
   const last = await lastBatch;
   clearInterval(poll);
   const stats = lines.receiverStats();
   const start = t0 ?? last.processingStartTime!;
-  const nonEmpty = batches.filter((b) => b.numRecords > 0);
-  const processing = nonEmpty.map((b) => b.processingDelay!).sort((a, b) => a - b);
+  const firstData = batches.findIndex((b) => b.numRecords > 0);
+  const ran = batches.slice(Math.max(0, firstData));
+  const processing = ran.map((b) => b.processingDelay ?? 0).sort((a, b) => a - b);
   const result = {
-    bytes: stats.bytes, // line bytes, terminators excluded
     lines: records,
     words,
-    distinct: null, // stateless batches have no global distinct count; see distinctSum
+    distinct: o.mode === 'stateful' ? distinct : null, // stateless batches have no global distinct count
     distinctSum,
     ms: last.processingEndTime! - start,
     receivedMs: tReceived === undefined ? null : tReceived - start,
     receiver: stats,
     batches: {
-      count: batches.length,
-      nonEmpty: nonEmpty.length,
+      count: ran.length,
       p50ProcessingMs: percentile(processing, 0.5),
       p99ProcessingMs: percentile(processing, 0.99),
-      maxProcessingMs: processing.at(-1) ?? null,
       maxSchedulingDelayMs: Math.max(0, ...batches.map((b) => b.schedulingDelay ?? 0)),
-      records: nonEmpty.map((b) => b.numRecords),
     },
+    series: ran.map((b) => [b.batchTime - start, b.processingDelay ?? 0, b.numRecords]),
     maxRssKB: process.resourceUsage().maxRSS,
   };
   process.stdout.write(JSON.stringify(result) + '\n');
@@ -113,6 +137,7 @@ try {
   fail(e);
 }
 await Promise.race([ssc.stop(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+if (cpDir) rmSync(cpDir, { recursive: true, force: true });
 process.exit(0);
 
 /** Nearest-rank percentile of sorted values; null when there are none. */
@@ -121,6 +146,7 @@ function percentile(sorted: number[], q: number): number | null {
 }
 
 function fail(e: unknown): never {
-  process.stderr.write(`chispa-wordcount (${master}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(`chispa-wordcount (${o.master}, ${o.mode}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  if (cpDir) rmSync(cpDir, { recursive: true, force: true });
   process.exit(1);
 }
