@@ -1,7 +1,8 @@
 /**
  * Micro-benchmarks (tinybench) of the engine's kernels, on the built-in text repeated to ~4 MB:
- * splitting socket bytes into a shared-memory batch, running the seed's WordCount stage as a task
- * (decode, split, pair, map-side combine, shuffle block), and the reduce side. Medians, one run.
+ * splitting socket bytes into a shared-memory batch, the seed's WordCount map stage as a task on
+ * the generic path (decode, split, pair, map-side combine, shuffle block) and on the splitCount
+ * kernel, the reduce side, the state merge, the record codec and partition hashing. Medians.
  *
  *   node --import tsx bench/kernels.ts
  */
@@ -43,17 +44,30 @@ const mapTask: Task = {
   sink: { kind: 'shuffle', partitioner: { kind: 'hash', partitions: 2 }, agg },
   partition: 0,
 };
+const kernelTask: Task = { ...mapTask, ops: [], kernel: { kind: 'splitCount', separator: ' ', value: 1 } };
 const mapResult = runTask(mapTask);
 if (!mapResult.ok) throw new Error(mapResult.error.message);
 const block = mapResult.value as SharedArrayBuffer;
 const reduceTask: Task = { source: { kind: 'shuffle', blocks: [block, block], section: 0, agg }, ops: [], sink: { kind: 'count' }, partition: 0 };
+// State merge: fold the batch's counts (section 0) into a state block that already holds them.
+const stateUpdate = { kind: 'update' as const, fn: (vs: number[], s: number | null) => vs.reduce((a, b) => a + b, 0) + (s ?? 0), combineWith: add };
+const firstState = runTask({ source: reduceTask.source, ops: [], sink: { kind: 'updateState', prev: null, op: 'updateStateByKey', update: stateUpdate }, partition: 0 });
+if (!firstState.ok) throw new Error(firstState.error.message);
+const mergeTask: Task = {
+  source: reduceTask.source,
+  ops: [],
+  sink: { kind: 'updateState', prev: (firstState.value as { state: SharedArrayBuffer }).state, op: 'updateStateByKey', update: stateUpdate },
+  partition: 0,
+};
 
 const words = corpus.toString('utf8').split(/\s+/).slice(0, 100_000);
 const bench = new Bench({ time: 1000 });
 bench
   .add(`split ${MB.toFixed(1)} MB into a line batch`, () => splitIntoBatch().release())
   .add(`WordCount map task over ${MB.toFixed(1)} MB (decode, split, pair, combine, shuffle block)`, () => void runTask(mapTask))
+  .add(`WordCount map task on the splitCount kernel over ${MB.toFixed(1)} MB`, () => void runTask(kernelTask))
   .add('WordCount reduce task (merge 2 blocks of one partition)', () => void runTask(reduceTask))
+  .add('state merge of that partition into its state block', () => void runTask(mergeTask))
   .add('encode + decode 100k words', () => {
     const w = new ValueWriter();
     for (const x of words) w.write(x);
