@@ -197,11 +197,6 @@ export class StreamingContext {
     this.#checkpointDir = directory;
   }
 
-  /** The checkpoint directory, if set. */
-  get checkpointDir(): string | undefined {
-    return this.#checkpointDir;
-  }
-
   /** Keeps each batch's data for at least `duration` seconds (for RDDs used after their batch). */
   remember(duration: number): void {
     this.assertDefinable();
