@@ -83,7 +83,8 @@ export function killChildren(): void {
   for (const c of children) c.kill('SIGKILL');
 }
 
-function start(args: string[], ipc = false): ChildProcess {
+/** Spawns `node ARGS` as one of our children (killed by {@link killChildren}). */
+export function start(args: string[], ipc = false): ChildProcess {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc' as const] : [])] });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -91,7 +92,7 @@ function start(args: string[], ipc = false): ChildProcess {
 }
 
 /** Resolves with the child's first stdout line; rejects if it exits first or takes too long. */
-function firstLine(child: ChildProcess, what: string, ms: number): Promise<string> {
+export function firstLine(child: ChildProcess, what: string, ms: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -115,7 +116,8 @@ function firstLine(child: ChildProcess, what: string, ms: number): Promise<strin
   });
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves when the child has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
