@@ -9,6 +9,11 @@ export interface SocketReceiverOptions {
   initialDelayMs?: number;
   /** Upper bound of the reconnect delay. Default 5000 ms. */
   maxDelayMs?: number;
+  /**
+   * Backpressure: while `isFull()` the socket is not read (TCP then slows the sender), and
+   * reading resumes when `onDrain` fires and `isFull()` is false again.
+   */
+  backpressure?: { isFull(): boolean; onDrain(listener: () => void): () => void };
 }
 
 /** What a receiver has done so far. All counters are monotonic. */
@@ -23,6 +28,8 @@ export interface ReceiverStats {
   bytes: number;
   /** Lines cut at the builder's `maxLineBytes` (from `builder.stats`). */
   truncatedLines: number;
+  /** Times reading paused because unprocessed lines filled the buffer (backpressure). */
+  pauses: number;
 }
 
 /**
@@ -47,6 +54,9 @@ export class SocketReceiver {
   #connected = false;
   #connects = 0;
   #failures = 0; // failed attempts in the current streak; reset by a successful connect
+  readonly #backpressure: SocketReceiverOptions['backpressure'];
+  #paused = 0; // times reading was paused for backpressure
+  #unsubscribe: (() => void) | undefined;
 
   constructor(host: string, port: number, builder: LineBatchBuilder, opts: SocketReceiverOptions = {}) {
     // A bad port is a programming error, and net.connect would throw it synchronously later.
@@ -59,12 +69,17 @@ export class SocketReceiver {
     this.#initialDelay = Math.max(1, opts.initialDelayMs ?? 100);
     this.#maxDelay = Math.max(this.#initialDelay, opts.maxDelayMs ?? 5000);
     this.#delay = this.#initialDelay;
+    this.#backpressure = opts.backpressure;
   }
 
   /** Begins connecting. Network failures are retried, never thrown. Calling it again is a no-op. */
   start(): void {
     if (this.#started || this.#stopping) return;
     this.#started = true;
+    this.#unsubscribe = this.#backpressure?.onDrain(() => {
+      const socket = this.#socket;
+      if (socket?.isPaused() && !this.#backpressure!.isFull()) socket.resume();
+    });
     this.#connect();
   }
 
@@ -74,6 +89,7 @@ export class SocketReceiver {
    */
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
+    this.#unsubscribe?.();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const socket = this.#socket;
@@ -96,6 +112,7 @@ export class SocketReceiver {
       lines: s.lines,
       bytes: s.bytes,
       truncatedLines: s.truncatedLines,
+      pauses: this.#paused,
     };
   }
 
@@ -120,7 +137,13 @@ export class SocketReceiver {
       this.#delay = this.#initialDelay;
     });
     // Buffers go straight into the splitter: bytes are decoded later, by the tasks that read them.
-    socket.on('data', (chunk: Buffer) => splitter.write(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      splitter.write(chunk);
+      if (this.#backpressure?.isFull()) {
+        socket.pause();
+        this.#paused++;
+      }
+    });
     // Without an 'error' listener a refused or reset connection would crash the process; the
     // 'close' that always follows decides what to do.
     socket.on('error', (err) => {

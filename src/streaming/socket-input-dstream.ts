@@ -11,6 +11,12 @@ export { splitLines } from './line-batch-input.js';
 export interface SocketTextStreamOptions extends SocketReceiverOptions {
   /** Lines longer than this many bytes are cut there (a warning, and `truncatedLines` counts it). Default 1 MiB. */
   maxLineBytes?: number;
+  /**
+   * Bytes of received lines not yet processed (kept in shared memory) above which the receiver
+   * stops reading the socket until batches are done with theirs, so TCP slows the sender instead
+   * of memory growing with any backlog. Default 256 MiB.
+   */
+  maxBufferedBytes?: number;
 }
 
 /**
@@ -36,7 +42,7 @@ export class SocketInputDStream extends LineBatchInputDStream {
 
   /** Receiver counters: connection state, lines and bytes received, lines truncated. */
   receiverStats(): ReceiverStats {
-    return this.#receiver?.stats ?? { connected: false, connects: 0, lines: 0, bytes: 0, truncatedLines: 0 };
+    return this.#receiver?.stats ?? { connected: false, connects: 0, lines: 0, bytes: 0, truncatedLines: 0, pauses: 0 };
   }
 
   override get kind(): string {
@@ -57,7 +63,13 @@ export class SocketInputDStream extends LineBatchInputDStream {
       maxLineBytes: max,
       onTruncate: () => log.warn(`socketTextStream ${this.host}:${this.port}: a line longer than ${max} bytes was cut to ${max} bytes`),
     });
-    this.#receiver = new SocketReceiver(this.host, this.port, this.#builder, this.#opts);
+    const limit = this.#opts.maxBufferedBytes ?? 256 * 1024 * 1024;
+    this.#receiver = new SocketReceiver(this.host, this.port, this.#builder, {
+      ...this.#opts,
+      // The segment being filled does not count: it is always there, so a limit below one segment
+      // would otherwise stop reading for good.
+      backpressure: { isFull: () => this.pool.bytesInUse - this.pool.byteCapacity > limit, onDrain: (l) => this.pool.onRelease(l) },
+    });
     this.#receiver.start();
   }
 
