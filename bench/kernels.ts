@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { add } from '../src/add.js';
 import { runTask } from '../src/exec/run-task.js';
-import { partitionOf } from '../src/exec/partition-hash.js';
+import { partitionOfEncoded } from '../src/exec/partition-hash.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { ValueReader, ValueWriter } from '../src/memory/value-codec.js';
@@ -74,8 +74,13 @@ bench
     const r = new ValueReader(w.buf, 0, w.length);
     while (!r.done) r.read();
   })
-  .add('xxhash partition of 100k words', () => {
-    for (const x of words) partitionOf(x, 8);
+  .add('encode + xxhash partition of 100k words', () => {
+    const key = new ValueWriter(64);
+    for (const x of words) {
+      key.reset();
+      key.write(x);
+      partitionOfEncoded(key, 8);
+    }
   });
 await bench.run();
 console.table(bench.table());

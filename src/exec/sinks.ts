@@ -6,7 +6,7 @@ import { createCombiner } from './aggregate.js';
 import { stateUpdater } from './state-update.js';
 import { textPartWriter } from './save-text.js';
 import { compareValues } from './compare.js';
-import { partitionOf } from './partition-hash.js';
+import { partitionOfEncoded } from './partition-hash.js';
 import { OperatorFailure, PartitionDone, type Consumer } from './pipeline.js';
 
 /** The end of a task's chain: consumes records and produces the task's result value. */
@@ -59,7 +59,7 @@ export function createSink(desc: SinkDesc, partition: number): Sink {
 
 /**
  * Map side of a shuffle. Keyed aggregators combine first, so only distinct keys are hashed and
- * written; each key then goes to section `partitionOf(key)` of the block this task returns.
+ * written; each key is encoded once, hashed, and its bytes copied to its section of the block.
  */
 class ShuffleWriter implements Sink {
   readonly #partitioner: Partitioner;
@@ -97,7 +97,15 @@ class ShuffleWriter implements Sink {
   end(): void {
     if (!this.#combiner) return;
     const n = this.#sections.length;
-    for (const [k, c] of this.#combiner.entries()) this.#write(partitionOf(k, n), k, c);
+    const key = new ValueWriter(256);
+    for (const [k, c] of this.#combiner.entries()) {
+      key.reset();
+      key.write(k);
+      const r = partitionOfEncoded(key, n);
+      this.#sections[r].appendBytes(key.buf, 0, key.length);
+      this.#sections[r].write(c);
+      this.#counts[r]++;
+    }
   }
 
   result(): SharedArrayBuffer {
