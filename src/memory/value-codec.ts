@@ -135,7 +135,7 @@ export class ValueWriter {
     }
     this.ensure(5 + s.length * 3);
     this.buf[this.length] = Tag.String;
-    const n = this.buf.write(s, this.length + 5, 'utf8');
+    const n = s.length <= 24 ? writeShort(this.buf, s, this.length + 5) : this.buf.write(s, this.length + 5, 'utf8');
     this.buf.writeUInt32LE(n, this.length + 1);
     this.length += 5 + n;
   }
@@ -198,7 +198,7 @@ export class ValueReader {
       }
       case Tag.String: {
         const n = b.readUInt32LE(this.pos);
-        const s = b.toString('utf8', this.pos + 4, this.pos + 4 + n);
+        const s = n <= 24 ? readShort(b, this.pos + 4, this.pos + 4 + n) : b.toString('utf8', this.pos + 4, this.pos + 4 + n);
         this.pos += 4 + n;
         return s;
       }
@@ -294,4 +294,27 @@ export class ValueReader {
 function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Words are short and mostly ASCII: copying their code units in JavaScript is several times
+ * cheaper than a call into Buffer's native UTF-8 codec. Anything else goes to the codec.
+ */
+function writeShort(buf: Buffer, s: string, at: number): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return buf.write(s, at, 'utf8');
+    buf[at + i] = c;
+  }
+  return s.length;
+}
+
+function readShort(buf: Buffer, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    if (b >= 0x80) return buf.toString('utf8', start, end);
+    s += String.fromCharCode(b);
+  }
+  return s;
 }
