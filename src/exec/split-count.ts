@@ -1,4 +1,5 @@
 import { LineSegmentView } from '../memory/line-segment.js';
+import { utf8Slice } from '../memory/value-codec.js';
 import type { Kernel, LineRange } from '../plan/task.js';
 import type { Consumer } from './pipeline.js';
 
@@ -113,7 +114,7 @@ class TokenTable {
     this.#len[e] = len;
     this.#hash[e] = h;
     this.counts[e] = 1;
-    this.words.push(this.#buffers[segment].toString('utf8', start, end));
+    this.words.push(utf8Slice(this.#buffers[segment], start, end));
     this.#slots[slot] = e;
     if (this.words.length * 2 > this.#slots.length) this.#rehash();
   }

@@ -198,7 +198,7 @@ export class ValueReader {
       }
       case Tag.String: {
         const n = b.readUInt32LE(this.pos);
-        const s = n <= 24 ? readShort(b, this.pos + 4, this.pos + 4 + n) : b.toString('utf8', this.pos + 4, this.pos + 4 + n);
+        const s = utf8Slice(b, this.pos + 4, this.pos + 4 + n);
         this.pos += 4 + n;
         return s;
       }
@@ -309,7 +309,9 @@ function writeShort(buf: Buffer, s: string, at: number): number {
   return s.length;
 }
 
-function readShort(buf: Buffer, start: number, end: number): string {
+/** `buf[start, end)` decoded as UTF-8 (invalid sequences as U+FFFD), quickest for short ASCII. */
+export function utf8Slice(buf: Buffer, start: number, end: number): string {
+  if (end - start > 24) return buf.toString('utf8', start, end);
   let s = '';
   for (let i = start; i < end; i++) {
     const b = buf[i];
