@@ -8,7 +8,7 @@ import { h32 } from '../memory/xxhash.js';
  */
 const MAGIC = 0x4b434843; // 'CHCK' little-endian
 const VERSION = 1;
-export const FRAME_HEADER = 24;
+const FRAME_HEADER = 24;
 
 export function frame(payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER + payload.length);

@@ -12,12 +12,12 @@ import type { Sink } from './sinks.js';
  */
 
 /** A record as PySpark writes it, Python's `str()`: a string as is, anything else as its repr. */
-export function pythonStr(record: unknown): string {
+function pythonStr(record: unknown): string {
   return typeof record === 'string' ? record : pythonRepr(record);
 }
 
 /** `part-00000`, `part-00001`, …: the part file of partition `partition`, as Hadoop names it. */
-export function partFileName(partition: number): string {
+function partFileName(partition: number): string {
   return `part-${String(partition).padStart(5, '0')}`;
 }
 
