@@ -1,6 +1,6 @@
 import type { Aggregator } from '../plan/task.js';
 import { KeyMap } from './key-map.js';
-import { OperatorFailure, resolveFn } from './pipeline.js';
+import { guarded, OperatorFailure, resolveFn } from './pipeline.js';
 
 /**
  * Combining records by key, the same on both sides of a shuffle: the map side folds values into
@@ -12,17 +12,8 @@ export interface Combiner {
   add(key: unknown, value: unknown): void;
   /** Reduce side: fold one combiner written by a map task in. */
   merge(key: unknown, combiner: unknown): void;
-  entries(): IterableIterator<[unknown, unknown]>;
   /** The combiners by key. */
   readonly map: KeyMap<unknown>;
-}
-
-function call<R>(op: string, body: () => R): R {
-  try {
-    return body();
-  } catch (e) {
-    throw new OperatorFailure(op, e);
-  }
 }
 
 export function createCombiner(agg: Aggregator): Combiner {
@@ -45,9 +36,8 @@ export function createCombiner(agg: Aggregator): Combiner {
         },
         merge(k, c2) {
           const c = map.get(k);
-          map.set(k, c === undefined ? c2 : call(op, () => mergeCombiners(c, c2)));
+          map.set(k, c === undefined ? c2 : guarded(op, () => mergeCombiners(c, c2)));
         },
-        entries: () => map.entries(),
         map,
       };
     }
@@ -63,7 +53,6 @@ export function createCombiner(agg: Aggregator): Combiner {
           if (vs) for (const v of more as unknown[]) vs.push(v);
           else map.set(k, more);
         },
-        entries: () => map.entries(),
         map,
       };
     case 'cogroup': {
@@ -87,7 +76,6 @@ export function createCombiner(agg: Aggregator): Combiner {
             for (const v of vs) s[i].push(v);
           });
         },
-        entries: () => map.entries(),
         map,
       };
     }

@@ -47,7 +47,7 @@ function tagged(op: string, e: unknown): unknown {
 }
 
 /** Runs `body` and tags anything it throws with `op`. */
-function guarded<R>(op: string, body: () => R): R {
+export function guarded<R>(op: string, body: () => R): R {
   try {
     return body();
   } catch (e) {

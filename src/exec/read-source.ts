@@ -59,5 +59,5 @@ function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consum
     for (let i = 0; i < count; i++) combiner.merge(reader.read(), reader.read());
   }
   if (agg.kind === 'group' && out.takeGroups) out.takeGroups(combiner.map as KeyMap<unknown[]>);
-  else for (const entry of combiner.entries()) out.push(entry);
+  else for (const entry of combiner.map.entries()) out.push(entry);
 }

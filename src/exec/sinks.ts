@@ -98,7 +98,7 @@ class ShuffleWriter implements Sink {
     if (!this.#combiner) return;
     const n = this.#sections.length;
     const key = new ValueWriter(256);
-    for (const [k, c] of this.#combiner.entries()) {
+    for (const [k, c] of this.#combiner.map.entries()) {
       key.reset();
       key.write(k);
       const r = partitionOfEncoded(key, n);

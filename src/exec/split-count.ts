@@ -1,3 +1,4 @@
+import { FNV_OFFSET, FNV_PRIME, fnv1a } from '../memory/fnv.js';
 import { LineSegmentView } from '../memory/line-segment.js';
 import { utf8Slice } from '../memory/value-codec.js';
 import type { Kernel, LineRange } from '../plan/task.js';
@@ -32,9 +33,6 @@ export function runSplitCount(kernel: Extract<Kernel, { kind: 'splitCount' }>, r
   out.end();
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
 /** One line, one-byte separator: hash while scanning, one pass over the bytes. */
 function tokeniseByte(table: TokenTable, segment: number, bytes: Uint8Array, start: number, end: number, sep: number): void {
   let t = start;
@@ -59,20 +57,14 @@ function tokenise(table: TokenTable, segment: number, bytes: Uint8Array, start: 
     let k = 0;
     while (k < sep.length && bytes[j + k] === sep[k]) k++;
     if (k === sep.length) {
-      table.count(segment, t, j, hash(bytes, t, j));
+      table.count(segment, t, j, fnv1a(bytes, t, j));
       j += sep.length;
       t = j;
     } else {
       j++;
     }
   }
-  table.count(segment, t, end, hash(bytes, t, end));
-}
-
-function hash(bytes: Uint8Array, start: number, end: number): number {
-  let h = FNV_OFFSET;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
-  return h;
+  table.count(segment, t, end, fnv1a(bytes, t, end));
 }
 
 /** Distinct tokens by bytes: where each first occurs (segment, start, length), its hash and count. */

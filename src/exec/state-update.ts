@@ -1,9 +1,10 @@
+import { fnv1a } from '../memory/fnv.js';
 import { readStateBlock, scanStateBlock, StateBlockWriter } from '../memory/state-block.js';
 import { sealBlock } from '../memory/partitioned-block.js';
 import { ValueWriter } from '../memory/value-codec.js';
 import type { SinkDesc, StateUpdate } from '../plan/task.js';
 import { KeyMap } from './key-map.js';
-import { OperatorFailure, resolveFn, type Consumer } from './pipeline.js';
+import { guarded, OperatorFailure, resolveFn, type Consumer } from './pipeline.js';
 import { StateImpl } from './state.js';
 
 /** A state task's result: the new state block, and the block of mapped records (mapWithState). */
@@ -35,14 +36,6 @@ export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): 
       return merge(desc.update as never, desc.op, desc.prev, fresh);
     },
   };
-}
-
-function guard<R>(op: string, body: () => R): R {
-  try {
-    return body();
-  } catch (e) {
-    throw new OperatorFailure(op, e);
-  }
 }
 
 /** PySpark's semantics: `fn(values, state | null)` for every key with state or new values. */
@@ -85,7 +78,7 @@ function updateStateByKey(
     });
   }
   for (const [k, values] of byBytes.values()) {
-    const next = guard(op, () => fn(values, null));
+    const next = guarded(op, () => fn(values, null));
     if (next !== null && next !== undefined) out.add(k, next);
   }
   return { state: out.seal(), emitted: null };
@@ -123,7 +116,7 @@ function mapWithState(
     let touched = entry?.[1] ?? time;
     for (const v of values) {
       const state = new StateImpl<unknown>(defined, value);
-      emit(guard(op, () => fn(k, v, state)));
+      emit(guarded(op, () => fn(k, v, state)));
       if (state.isRemoved) defined = false;
       else if (state.isUpdated || (state.exists() && timeoutMs !== null)) {
         defined = true;
@@ -142,7 +135,7 @@ function mapWithState(
         withData(k, values, entry);
       } else if (fn && timeoutMs !== null && entry[1] < time - timeoutMs) {
         // Strictly idle longer than the timeout, as Spark's getByTime(batchTime - timeout).
-        emit(guard(op, () => fn(k, null, new StateImpl<unknown>(true, entry[0], true))));
+        emit(guarded(op, () => fn(k, null, new StateImpl<unknown>(true, entry[0], true))));
       } else {
         out.add(k, entry);
       }
@@ -150,11 +143,4 @@ function mapWithState(
   }
   for (const [k, values] of fresh.entries()) withData(k, values, undefined);
   return { state: out.seal(), emitted: fn ? sealBlock([emitted], [emittedCount]) : null };
-}
-
-/** FNV-1a over `bytes[start, end)`: a JS loop is far cheaper than a call into WebAssembly for keys this short. */
-function fnv1a(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return h >>> 0;
 }
