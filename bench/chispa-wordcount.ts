@@ -22,11 +22,9 @@
  * batch from the first non-empty one, `[ms since t0 at batch time, processing ms, records]`.
  * `fastPath` goes to `SparkConf.fastPath`; `false` forces the generic path.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SparkContext, StreamingContext, add, type BatchInfo, type DStream } from '../src/index.js';
+import type { BatchInfo } from '../src/index.js';
+import { wordCountProgram } from './wordcount-program.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -49,38 +47,14 @@ if (!(Number(o.port) > 0) || !(expected > 0) || !(Number(o.batch) > 0) || !['tru
 // Never hang: the driver kills us too, but this also covers a driver that died.
 setTimeout(() => fail(new Error(`timed out after ${o.timeout} s`)), Number(o.timeout) * 1000).unref();
 
-const sc = new SparkContext({ master: o.master, appName: 'bench', fastPath });
-sc.setLogLevel('ERROR');
-// Warm-up: a pool's threads boot (and, from sources, load tsx) asynchronously; one tiny job makes
-// sure they are up before the clock starts, so we time throughput, not thread start-up.
-await sc.parallelize([0, 1], sc.defaultParallelism).count();
-
-const ssc = new StreamingContext(sc, Number(o.batch));
-const cpDir = o.mode === 'stateful' ? mkdtempSync(join(tmpdir(), 'chispa-bench-cp-')) : undefined;
-if (cpDir) ssc.checkpoint(cpDir);
-// A receiver reconnects when the server closes, and the feeder would serve the corpus again: a
-// huge first retry delay keeps the run to exactly one copy (checked by the driver with `connects`).
-const lines = ssc.socketTextStream(o.host, Number(o.port), { initialDelayMs: 3_600_000 });
-const pairs = lines.flatMap((line) => line.split(' ')).map((word) => [word, 1]);
-const counts: DStream<[string, number]> =
-  o.mode === 'stateful'
-    ? pairs.updateStateByKey((vs: number[], last: number | null) => vs.reduce((a, b) => a + b, 0) + (last ?? 0))
-    : pairs.reduceByKey(add);
-
-let distinct = 0; // of the latest batch: the whole state when stateful
-let words = 0; // stateless: summed over batches; stateful: the latest state's sum
-let distinctSum = 0;
-counts.foreachRDD(async (rdd) => {
-  distinct = await rdd.count();
-  distinctSum += distinct;
-  // mapPartitions, not reduce: reduce rejects on an empty batch, and there are some before data.
-  const sums = await rdd.mapPartitions((ps) => {
-    let s = 0;
-    for (const p of ps) s += p[1];
-    return [s];
-  }).collect();
-  const sum = sums.reduce((a, b) => a + b, 0);
-  words = o.mode === 'stateful' ? sum : words + sum;
+const { ssc, lines, totals, cleanup } = await wordCountProgram({
+  master: o.master,
+  fastPath,
+  mode: o.mode as 'stateless' | 'stateful',
+  host: o.host,
+  port: Number(o.port),
+  batchSeconds: Number(o.batch),
+  appName: 'bench',
 });
 
 const batches: BatchInfo[] = [];
@@ -117,9 +91,9 @@ try {
   const processing = ran.map((b) => b.processingDelay ?? 0).sort((a, b) => a - b);
   const result = {
     lines: records,
-    words,
-    distinct: o.mode === 'stateful' ? distinct : null, // stateless batches have no global distinct count
-    distinctSum,
+    words: totals().words,
+    distinct: o.mode === 'stateful' ? totals().distinct : null, // stateless batches have no global distinct count
+    distinctSum: totals().distinctSum,
     ms: last.processingEndTime! - start,
     receivedMs: tReceived === undefined ? null : tReceived - start,
     receiver: stats,
@@ -137,7 +111,7 @@ try {
   fail(e);
 }
 await Promise.race([ssc.stop(), new Promise((r) => setTimeout(r, 10_000).unref())]);
-if (cpDir) rmSync(cpDir, { recursive: true, force: true });
+cleanup();
 process.exit(0);
 
 /** Nearest-rank percentile of sorted values; null when there are none. */
@@ -147,6 +121,6 @@ function percentile(sorted: number[], q: number): number | null {
 
 function fail(e: unknown): never {
   process.stderr.write(`chispa-wordcount (${o.master}, ${o.mode}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  if (cpDir) rmSync(cpDir, { recursive: true, force: true });
+  cleanup();
   process.exit(1);
 }

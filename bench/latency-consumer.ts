@@ -23,12 +23,10 @@
  * - `memory`: every second, `[ms since t0, RSS MB (workers included), main-thread heapUsed MB]`;
  * - `maxRssKB`: the process's peak RSS (workers included).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver, performance, constants as perfConstants } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { SparkContext, StreamingContext, add, type BatchInfo, type DStream } from '../src/index.js';
+import type { BatchInfo } from '../src/index.js';
+import { wordCountProgram } from './wordcount-program.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -50,33 +48,14 @@ if (!(Number(o.port) > 0) || !(seconds > 0) || !(Number(o.batch) > 0) || !['true
 }
 setTimeout(() => fail(new Error(`timed out after ${o.timeout} s`)), Number(o.timeout) * 1000).unref();
 
-const sc = new SparkContext({ master: o.master, appName: 'bench-latency', fastPath });
-sc.setLogLevel('ERROR');
-// Warm-up, as in chispa-wordcount.ts: the pool's threads are up before the clock starts.
-await sc.parallelize([0, 1], sc.defaultParallelism).count();
-
-const ssc = new StreamingContext(sc, Number(o.batch));
-const cpDir = o.mode === 'stateful' ? mkdtempSync(join(tmpdir(), 'chispa-latency-cp-')) : undefined;
-if (cpDir) ssc.checkpoint(cpDir);
-// The feeder loops and never closes; the huge retry delay only matters if it did.
-const lines = ssc.socketTextStream(o.host, Number(o.port), { initialDelayMs: 3_600_000 });
-const pairs = lines.flatMap((line) => line.split(' ')).map((word) => [word, 1]);
-const counts: DStream<[string, number]> =
-  o.mode === 'stateful'
-    ? pairs.updateStateByKey((vs: number[], last: number | null) => vs.reduce((a, b) => a + b, 0) + (last ?? 0))
-    : pairs.reduceByKey(add);
-
-let words = 0;
-let distinct = 0;
-counts.foreachRDD(async (rdd) => {
-  distinct = await rdd.count();
-  const sums = await rdd.mapPartitions((ps) => {
-    let s = 0;
-    for (const p of ps) s += p[1];
-    return [s];
-  }).collect();
-  const sum = sums.reduce((a, b) => a + b, 0);
-  words = o.mode === 'stateful' ? sum : words + sum;
+const { ssc, lines, totals, cleanup } = await wordCountProgram({
+  master: o.master,
+  fastPath,
+  mode: o.mode as 'stateless' | 'stateful',
+  host: o.host,
+  port: Number(o.port),
+  batchSeconds: Number(o.batch),
+  appName: 'bench-latency',
 });
 
 const completed: BatchInfo[] = [];
@@ -148,8 +127,8 @@ try {
     ...at,
     backlogAtEnd: at.submitted - at.started,
     receiver,
-    words,
-    lastDistinct: distinct,
+    words: totals().words,
+    lastDistinct: totals().distinct,
     batches: completed
       .filter((b) => b.batchTime >= start && b.batchTime <= deadline)
       .map((b) => [b.batchTime - start, b.submissionTime - b.batchTime, b.schedulingDelay ?? 0, b.processingDelay ?? 0, b.numRecords]),
@@ -166,11 +145,11 @@ try {
 } catch (e) {
   fail(e);
 }
-if (cpDir) rmSync(cpDir, { recursive: true, force: true });
+cleanup();
 process.exit(0);
 
 function fail(e: unknown): never {
   process.stderr.write(`latency-consumer (${o.master}, ${o.mode}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  if (cpDir) rmSync(cpDir, { recursive: true, force: true });
+  cleanup();
   process.exit(1);
 }
