@@ -293,3 +293,8 @@ function requirePartitions(n: number, op: string): number {
   if (!Number.isInteger(n) || n < 1) throw new IllegalArgumentError(`${op}: numPartitions must be a positive integer, got ${n}`);
   return n;
 }
+
+/** Records given as an array are parallelized; an RDD is used as it is (queueStream, initial state). */
+export function asRDD<T>(sc: SparkContext, items: RDD<T> | readonly T[]): RDD<T> {
+  return items instanceof RDD ? items : sc.parallelize(items);
+}

@@ -2,7 +2,7 @@ import { ChispaError, IllegalArgumentError, UserFunctionError } from '../errors.
 import { add } from '../add.js';
 import { isSumUpdate } from '../plan/recognize.js';
 import { pairValue, pairWithOne, partitionSize, sum, underKeyZero } from '../rdd/builtin-functions.js';
-import { RDD, type FnOptions, type PartitionsArg } from '../rdd/rdd.js';
+import { asRDD, RDD, type FnOptions, type PartitionsArg } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
 import type { MapWithStateDStream, UpdateStateOptions } from './state-dstream.js';
 import type { StateSpec } from './state-spec.js';
@@ -250,11 +250,10 @@ export abstract class DStream<T> {
     const fn = sc.prepareFunction(updateFn, op, opts.context);
     // The seed's summing update lets values be summed map-side (and the byte-level kernel count them).
     const combineWith = sc.fastPath && isSumUpdate(fn) ? sc.prepareFunction(add, op) : undefined;
-    const init = opts.initialRDD;
     return this.ssc.stateStream<K, S>(this as DStream<unknown>, {
       op,
       partitions: statePartitions(op, opts.numPartitions, sc.defaultParallelism),
-      initial: init === undefined ? undefined : init instanceof RDD ? init : sc.parallelize(init),
+      initial: opts.initialRDD && asRDD(sc, opts.initialRDD),
       update: (_time, loading) => (loading ? { kind: 'update', fn: null } : { kind: 'update', fn, combineWith }),
     });
   }
@@ -269,8 +268,7 @@ export abstract class DStream<T> {
     const op = 'mapWithState';
     const fn = this.ssc.sparkContext.prepareFunction(spec.fn, op, spec.contextValues);
     const sc = this.ssc.sparkContext;
-    const init = spec.initial;
-    const initial = init === undefined ? undefined : (init instanceof RDD ? init : sc.parallelize(init));
+    const initial = spec.initial && asRDD(sc, spec.initial);
     const { timeoutMs } = spec;
     const state = this.ssc.stateStream<K, [S, number]>(this as DStream<unknown>, {
       op,

@@ -1,4 +1,4 @@
-import { RDD } from '../rdd/rdd.js';
+import { asRDD, RDD } from '../rdd/rdd.js';
 import { InputDStream } from './input-dstream.js';
 import type { StreamingContext } from './streaming-context.js';
 
@@ -31,7 +31,7 @@ export class QueueInputDStream<T> extends InputDStream<T> {
     if (items.length === 0 && this.#defaultBatch) items.push(this.#defaultBatch);
     if (items.length === 0) return undefined;
     const sc = this.ssc.sparkContext;
-    const rdds = items.map((item) => (item instanceof RDD ? item : sc.parallelize(item)));
+    const rdds = items.map((item) => asRDD(sc, item));
     this.noteRecords(time, items.reduce((n, item) => n + (item instanceof RDD ? 0 : item.length), 0));
     return rdds.length === 1 ? rdds[0] : sc.union(rdds);
   }
