@@ -22,6 +22,16 @@ export interface OperatorCheckpoint {
   readonly kind: string;
   /** One state block per partition. */
   readonly blocks: readonly SharedArrayBuffer[];
+  /** An incremental window's panes: each batch's reduced values, one block per partition. */
+  readonly panes?: readonly Pane[];
+  /** An incremental window: the slide its blocks are the window of; panes after it are not in them yet. */
+  readonly windowTime?: number;
+}
+
+/** One batch's values reduced per key, partitioned like the window they enter and leave (as many blocks). */
+export interface Pane {
+  readonly time: number;
+  readonly blocks: readonly SharedArrayBuffer[];
 }
 
 export interface SourceCheckpoint {
@@ -43,6 +53,7 @@ export interface LoadedCheckpoint extends Checkpoint {
 }
 
 const partName = (op: number, r: number) => `op-${op}-part-${r}.chk`;
+const paneName = (op: number, pane: number, r: number) => `op-${op}-pane-${pane}-part-${r}.chk`;
 
 /** Writes `cp` atomically under `dir`, keeping the newest `keep` checkpoints. */
 export function writeCheckpoint(dir: string, cp: Checkpoint, keep = 3): string {
@@ -50,14 +61,15 @@ export function writeCheckpoint(dir: string, cp: Checkpoint, keep = 3): string {
   const tmp = join(dir, `.${PREFIX}${cp.batchTime}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   mkdirSync(tmp, { recursive: true });
   const files: { name: string; bytes: number; checksum: number }[] = [];
-  cp.operators.forEach((op, i) =>
-    op.blocks.forEach((sab, r) => {
-      const name = partName(i, r);
-      const framed = frame(statePartition(op.id, r, new Uint8Array(sab)));
-      writeDurably(join(tmp, name), framed);
-      files.push({ name, bytes: framed.length, checksum: frameChecksum(framed) });
-    }),
-  );
+  const write = (name: string, id: string, r: number, sab: SharedArrayBuffer) => {
+    const framed = frame(statePartition(id, r, new Uint8Array(sab)));
+    writeDurably(join(tmp, name), framed);
+    files.push({ name, bytes: framed.length, checksum: frameChecksum(framed) });
+  };
+  cp.operators.forEach((op, i) => {
+    op.blocks.forEach((sab, r) => write(partName(i, r), op.id, r, sab));
+    op.panes?.forEach((pane, j) => pane.blocks.forEach((sab, r) => write(paneName(i, j, r), op.id, r, sab)));
+  });
   writeDurably(join(tmp, 'manifest.chk'), frame(manifest(cp, files)));
   fsyncDir(tmp);
   if (existsSync(final)) rmSync(final, { recursive: true, force: true }); // a batch re-run after a restart
@@ -91,24 +103,29 @@ function readCheckpoint(path: string): LoadedCheckpoint {
     const f = m.files(i)!;
     checks.set(f.name()!, { bytes: Number(f.bytes()), checksum: f.checksum() });
   }
+  const readPart = (name: string): SharedArrayBuffer => {
+    const file = readFileSync(join(path, name));
+    const check = checks.get(name);
+    // The frame's own checksum (verified with the payload below) must be the one the manifest
+    // recorded: a file swapped in from another checkpoint is caught too.
+    if (!check || check.bytes !== file.length || check.checksum !== frameChecksum(file)) throw new Error(`${name} does not match the manifest`);
+    const part = StatePartition.getRootAsStatePartition(new flatbuffers.ByteBuffer(payloadOf(name, file)));
+    const data = part.dataArray()!;
+    const sab = new SharedArrayBuffer(data.length);
+    new Uint8Array(sab).set(data);
+    return sab;
+  };
   const operators: OperatorCheckpoint[] = [];
   for (let i = 0; i < m.operatorsLength(); i++) {
     const op = m.operators(i)!;
-    const blocks: SharedArrayBuffer[] = [];
-    for (let r = 0; r < op.partitions(); r++) {
-      const name = partName(i, r);
-      const file = readFileSync(join(path, name));
-      const check = checks.get(name);
-      // The frame's own checksum (verified with the payload below) must be the one the manifest
-      // recorded: a file swapped in from another checkpoint is caught too.
-      if (!check || check.bytes !== file.length || check.checksum !== frameChecksum(file)) throw new Error(`${name} does not match the manifest`);
-      const part = StatePartition.getRootAsStatePartition(new flatbuffers.ByteBuffer(payloadOf(name, file)));
-      const data = part.dataArray()!;
-      const sab = new SharedArrayBuffer(data.length);
-      new Uint8Array(sab).set(data);
-      blocks.push(sab);
-    }
-    operators.push({ id: op.id()!, kind: op.kind()!, blocks });
+    const partitions = Array.from({ length: op.partitions() }, (_, r) => r);
+    const blocks = partitions.map((r) => readPart(partName(i, r)));
+    const panes = Array.from({ length: op.paneTimesLength() }, (_, j) => ({
+      time: Number(op.paneTimes(j)),
+      blocks: partitions.map((r) => readPart(paneName(i, j, r))),
+    }));
+    const windowTime = Number(op.windowTimeMs());
+    operators.push({ id: op.id()!, kind: op.kind()!, blocks, ...(panes.length > 0 ? { panes } : {}), ...(windowTime >= 0 ? { windowTime } : {}) });
   }
   const sources: SourceCheckpoint[] = [];
   for (let i = 0; i < m.sourcesLength(); i++) {
@@ -130,7 +147,14 @@ function statePartition(id: string, partition: number, data: Uint8Array): Uint8A
 function manifest(cp: Checkpoint, files: readonly { name: string; bytes: number; checksum: number }[]): Uint8Array {
   const b = new flatbuffers.Builder(4096);
   const ops = cp.operators.map((op) =>
-    OperatorState.createOperatorState(b, b.createString(op.id), b.createString(op.kind), op.blocks.length),
+    OperatorState.createOperatorState(
+      b,
+      b.createString(op.id),
+      b.createString(op.kind),
+      op.blocks.length,
+      OperatorState.createPaneTimesVector(b, (op.panes ?? []).map((p) => BigInt(p.time))),
+      BigInt(op.windowTime ?? -1),
+    ),
   );
   const srcs = cp.sources.map((s) =>
     SourceState.createSourceState(b, b.createString(s.id), b.createString(s.kind), b.createString(JSON.stringify(s.state))),

@@ -4,6 +4,7 @@ import { ValueWriter } from '../memory/value-codec.js';
 import type { Aggregator, Partitioner, SinkDesc } from '../plan/task.js';
 import { createCombiner } from './aggregate.js';
 import { stateUpdater } from './state-update.js';
+import { windowMerger } from './window-merge.js';
 import { textPartWriter } from './save-text.js';
 import { compareValues } from './compare.js';
 import { partitionOfEncoded } from './partition-hash.js';
@@ -52,6 +53,8 @@ export function createSink(desc: SinkDesc, partition: number): Sink {
       return new ShuffleWriter(desc.partitioner, desc.agg, partition);
     case 'updateState':
       return stateUpdater(desc);
+    case 'mergeWindow':
+      return windowMerger(desc);
     case 'saveText':
       return textPartWriter(desc.dir, partition);
   }

@@ -1,8 +1,8 @@
-import { fnv1a } from '../memory/fnv.js';
 import { readStateBlock, scanStateBlock, StateBlockWriter } from '../memory/state-block.js';
 import { sealBlock } from '../memory/partitioned-block.js';
 import { ValueWriter } from '../memory/value-codec.js';
 import type { SinkDesc, StateUpdate } from '../plan/task.js';
+import { EncodedKeyMap } from './encoded-key-map.js';
 import { KeyMap } from './key-map.js';
 import { guarded, OperatorFailure, resolveFn, type Consumer } from './pipeline.js';
 import { StateImpl } from './state.js';
@@ -11,6 +11,8 @@ import { StateImpl } from './state.js';
 export interface StateResult {
   readonly state: SharedArrayBuffer;
   readonly emitted: SharedArrayBuffer | null;
+  /** Keys whose state the update computed (called the function for); untouched keys are copied. */
+  readonly updated: number;
 }
 
 /**
@@ -49,25 +51,18 @@ function updateStateByKey(
   const out = new StateBlockWriter();
   // The new keys by their encoded bytes, so the previous block's keys are matched, and carried
   // over, without decoding them: the update function never sees a key, only values and state.
-  // A set of the new keys' byte hashes lets the scan skip, with one cheap loop, the (usually
-  // many more) old keys that got no new values.
-  const byBytes = new Map<string, [unknown, unknown[]]>();
-  const hashes = new Set<number>();
+  const byBytes = new EncodedKeyMap<[unknown, unknown[]]>();
+  let updated = 0;
   const scratch = new ValueWriter(64);
   for (const [k, values] of fresh.entries()) {
     scratch.reset();
     scratch.write(k);
-    byBytes.set(scratch.buf.toString('latin1', 0, scratch.length), [k, values]);
-    hashes.add(fnv1a(scratch.buf, 0, scratch.length));
+    byBytes.upsert(scratch.buf, 0, scratch.length, () => [k, values]);
   }
   if (prev) {
     scanStateBlock(prev, (buf, start, end, s) => {
-      let match: [unknown, unknown[]] | undefined;
-      if (byBytes.size > 0 && hashes.has(fnv1a(buf, start, end))) {
-        const id = buf.toString('latin1', start, end);
-        match = byBytes.get(id);
-        if (match) byBytes.delete(id);
-      }
+      const match = byBytes.take(buf, start, end);
+      updated++;
       let next: unknown;
       try {
         next = fn(match ? match[1] : [], s);
@@ -77,11 +72,12 @@ function updateStateByKey(
       if (next !== null && next !== undefined) out.addEncodedKey(buf, start, end, next);
     });
   }
+  updated += byBytes.size;
   for (const [k, values] of byBytes.values()) {
     const next = guarded(op, () => fn(values, null));
     if (next !== null && next !== undefined) out.add(k, next);
   }
-  return { state: out.seal(), emitted: null };
+  return { state: out.seal(), emitted: null, updated };
 }
 
 /**
@@ -105,8 +101,10 @@ function mapWithState(
     emittedCount++;
   };
   const fn = update.fn ? resolveFn(update.fn) : undefined;
+  let updated = 0;
 
   const withData = (k: unknown, values: unknown[], entry: [unknown, number] | undefined) => {
+    updated++;
     if (!fn) {
       out.add(k, [values[values.length - 1], time]);
       return;
@@ -135,6 +133,7 @@ function mapWithState(
         withData(k, values, entry);
       } else if (fn && timeoutMs !== null && entry[1] < time - timeoutMs) {
         // Strictly idle longer than the timeout, as Spark's getByTime(batchTime - timeout).
+        updated++;
         emit(guarded(op, () => fn(k, null, new StateImpl<unknown>(true, entry[0], true))));
       } else {
         out.add(k, entry);
@@ -142,5 +141,5 @@ function mapWithState(
     }
   }
   for (const [k, values] of fresh.entries()) withData(k, values, undefined);
-  return { state: out.seal(), emitted: fn ? sealBlock([emitted], [emittedCount]) : null };
+  return { state: out.seal(), emitted: fn ? sealBlock([emitted], [emittedCount]) : null, updated };
 }

@@ -71,6 +71,13 @@ export type StateUpdate =
   | { readonly kind: 'update'; readonly fn: FnRef | null; readonly combineWith?: FnRef }
   | { readonly kind: 'map'; readonly fn: FnRef | null; readonly time: number; readonly timeoutMs: number | null };
 
+/** The functions of an incremental window: `filter`, when set, decides which keys stay. */
+export interface WindowMerge {
+  readonly reduce: FnRef;
+  readonly inverse: FnRef;
+  readonly filter: FnRef | null;
+}
+
 export type SinkDesc =
   | { readonly kind: 'collect' }
   | { readonly kind: 'count' }
@@ -82,6 +89,19 @@ export type SinkDesc =
    * block of the mapped records.
    */
   | { readonly kind: 'updateState'; readonly prev: SharedArrayBuffer | null; readonly op: string; readonly update: StateUpdate }
+  /**
+   * One partition of an incremental window (reduceByKeyAndWindow with an inverse): the previous
+   * window's block, minus the panes (per-batch reduced blocks) leaving it, plus those entering.
+   * Reads no records from the task's source. The result is `{ state, updated }`.
+   */
+  | {
+      readonly kind: 'mergeWindow';
+      readonly prev: SharedArrayBuffer | null;
+      readonly entering: readonly SharedArrayBuffer[];
+      readonly leaving: readonly SharedArrayBuffer[];
+      readonly merge: WindowMerge;
+      readonly op: string;
+    }
   /** Sort keys of the partition, sorted, thinned to at most `n` evenly spaced (range bounds). */
   | { readonly kind: 'sampleKeys'; readonly n: number; readonly ascending: boolean }
   /** Writes the partition's records, one per line as Python's `str()`, to `dir/part-NNNNN` (saveAsTextFile). */

@@ -3,7 +3,7 @@ import { compareValues } from '../exec/compare.js';
 import { recognizeSplitCount } from '../plan/recognize.js';
 import type { TaskRunner } from '../exec/task-runner.js';
 import type { StateResult } from '../exec/state-update.js';
-import type { Aggregator, NarrowOp, Partitioner, SinkDesc, SourceDesc, StateUpdate, Task } from '../plan/task.js';
+import type { Aggregator, NarrowOp, Partitioner, SinkDesc, SourceDesc, StateUpdate, Task, WindowMerge } from '../plan/task.js';
 
 /**
  * Lineage and its execution. An RDD is a node in a graph of sources, narrow operations, unions and
@@ -17,6 +17,7 @@ export type LineageNode =
   | { readonly kind: 'union'; readonly parents: readonly LineageNode[] }
   | ShuffleNode
   | StateNode
+  | WindowNode
   /** The records a mapWithState function returned in the batch of `state`. */
   | { readonly kind: 'emitted'; readonly state: StateNode };
 
@@ -49,7 +50,31 @@ export interface StateNode {
   readonly op: string;
   readonly prev: () => readonly SharedArrayBuffer[] | null;
   /** The update's output, computed by the first job that needs it. */
-  result?: Promise<{ state: SharedArrayBuffer[]; emitted: (SharedArrayBuffer | null)[] }>;
+  result?: Promise<StateUpdateResult>;
+}
+
+/** A state update's new blocks and mapped records, one per partition, and how many keys it updated. */
+export interface StateUpdateResult {
+  readonly state: SharedArrayBuffer[];
+  readonly emitted: (SharedArrayBuffer | null)[];
+  readonly updated: number;
+}
+
+/**
+ * An incremental window after one slide: per partition, the previous window's block with the
+ * panes (per-batch reduced state blocks, partitioned like the window) that leave subtracted and
+ * those that enter added. `prev` and `panes` are read when the merge runs, as for a StateNode.
+ */
+export interface WindowNode {
+  readonly kind: 'window';
+  readonly partitions: number;
+  readonly merge: WindowMerge;
+  readonly op: string;
+  readonly prev: () => readonly SharedArrayBuffer[] | null;
+  /** Blocks of each entering and each leaving pane, one per partition. */
+  readonly panes: () => { entering: readonly (readonly SharedArrayBuffer[])[]; leaving: readonly (readonly SharedArrayBuffer[])[] };
+  /** The merge's output, computed by the first job that needs it. */
+  result?: Promise<StateUpdateResult>;
 }
 
 /** What a task of the final stage starts from: a source partition and the narrow ops after it. */
@@ -100,6 +125,9 @@ export class DAGScheduler {
       case 'state':
         node.result ??= this.#runStateUpdate(node);
         return (await node.result).state.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
+      case 'window':
+        node.result ??= this.#runWindowMerge(node);
+        return (await node.result).state.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
       case 'emitted':
         node.state.result ??= this.#runStateUpdate(node.state);
         return (await node.state.result).emitted.map((sab) => ({ source: sab ? { kind: 'block', sab, section: 0 } : { kind: 'empty' }, ops: [] }));
@@ -131,7 +159,20 @@ export class DAGScheduler {
     }));
   }
 
-  async #runStateUpdate(node: StateNode): Promise<{ state: SharedArrayBuffer[]; emitted: (SharedArrayBuffer | null)[] }> {
+  async #runWindowMerge(node: WindowNode): Promise<StateUpdateResult> {
+    const prev = node.prev();
+    const { entering, leaving } = node.panes();
+    const tasks = Array.from({ length: node.partitions }, (_, r): Task => ({
+      source: { kind: 'empty' },
+      ops: [],
+      sink: { kind: 'mergeWindow', prev: prev ? prev[r] : null, entering: entering.map((p) => p[r]), leaving: leaving.map((p) => p[r]), merge: node.merge, op: node.op },
+      partition: r,
+    }));
+    const results = (await this.#runStage(tasks)) as StateResult[];
+    return { state: results.map((r) => r.state), emitted: [], updated: results.reduce((n, r) => n + r.updated, 0) };
+  }
+
+  async #runStateUpdate(node: StateNode): Promise<StateUpdateResult> {
     const sum = node.update.kind === 'update' ? node.update.combineWith : undefined;
     const grouped = await this.plan({
       kind: 'shuffle',
@@ -149,7 +190,7 @@ export class DAGScheduler {
         partition: r,
       })),
     )) as StateResult[];
-    return { state: results.map((r) => r.state), emitted: results.map((r) => r.emitted) };
+    return { state: results.map((r) => r.state), emitted: results.map((r) => r.emitted), updated: results.reduce((n, r) => n + r.updated, 0) };
   }
 
   /** A shuffle map task, on a byte-level kernel when the planner recognises its operations. */

@@ -2,7 +2,7 @@ import { writeCheckpoint, type LoadedCheckpoint, type SourceCheckpoint } from '.
 import { IllegalStateError } from '../errors.js';
 import { log } from '../log.js';
 import type { InputDStream } from './input-dstream.js';
-import type { StateDStream } from './state-dstream.js';
+import type { StatefulStream } from './stateful-stream.js';
 
 /** Options of recovery (`StreamingContext.getOrCreate`). */
 export interface RecoveryOptions {
@@ -21,13 +21,13 @@ export interface RecoveryOptions {
 export class Checkpointing {
   readonly #dir: string;
   readonly #batchMs: number;
-  readonly #stateful: readonly StateDStream<unknown, unknown>[];
+  readonly #stateful: readonly StatefulStream[];
   readonly #inputs: readonly InputDStream<unknown>[];
   readonly #intervalMs: number;
   /** Input positions as of each generated batch, until that batch is checkpointed or forgotten. */
   readonly #positions = new Map<number, SourceCheckpoint[]>();
 
-  constructor(dir: string, batchMs: number, stateful: readonly StateDStream<unknown, unknown>[], inputs: readonly InputDStream<unknown>[]) {
+  constructor(dir: string, batchMs: number, stateful: readonly StatefulStream[], inputs: readonly InputDStream<unknown>[]) {
     this.#dir = dir;
     this.#batchMs = batchMs;
     this.#stateful = stateful;
@@ -58,7 +58,10 @@ export class Checkpointing {
     const positions = this.#positions.get(time);
     for (const t of this.#positions.keys()) if (t <= time) this.#positions.delete(t);
     if (!positions || time % this.#intervalMs !== 0) return;
-    const operators = this.#stateful.flatMap((s) => (s.committed ? [{ id: s.id, kind: s.kind, blocks: s.committed }] : []));
+    const operators = this.#stateful.flatMap((s) => {
+      const saved = s.snapshot();
+      return saved ? [{ id: s.id, kind: s.kind, ...saved }] : [];
+    });
     const started = performance.now();
     try {
       const path = writeCheckpoint(this.#dir, { batchTime: time, batchDurationMs: this.#batchMs, operators, sources: positions });
@@ -90,7 +93,7 @@ export class Checkpointing {
             `{ dropState: ['${op.id}'] } to StreamingContext.getOrCreate.`,
         );
       }
-      stream.restore(op.blocks);
+      stream.restore(op);
     }
     const inputs = new Map(this.#inputs.map((i) => [i.id, i]));
     for (const src of cp.sources) inputs.get(src.id)?.restoreState(src.state);

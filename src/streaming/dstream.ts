@@ -1,7 +1,7 @@
-import { ChispaError, IllegalArgumentError, UserFunctionError } from '../errors.js';
+import { ChispaError, IllegalArgumentError, IllegalStateError, UserFunctionError } from '../errors.js';
 import { add } from '../add.js';
 import { isSumUpdate } from '../plan/recognize.js';
-import { pairValue, pairWithOne, partitionSize, sum, underKeyZero } from '../rdd/builtin-functions.js';
+import { one, pairValue, pairWithOne, partitionSize, positiveValue, subtract, sum, underKeyZero } from '../rdd/builtin-functions.js';
 import { asRDD, RDD, type FnOptions, type PartitionsArg } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
 import type { MapWithStateDStream, UpdateStateOptions } from './state-dstream.js';
@@ -30,7 +30,11 @@ export abstract class DStream<T> {
   /** The streaming context this stream belongs to. */
   readonly ssc: StreamingContext;
   readonly #generated = new Map<number, RDD<T> | undefined>();
+  /** Batches at or before this time were forgotten: never computed again (an input would re-cut). */
+  #forgottenThrough = Number.NEGATIVE_INFINITY;
   #name: string | undefined;
+  /** @internal How long this stream keeps each batch's RDD, in ms; set by the context at start. */
+  rememberMs = 0;
   #checkpointMs: number | undefined;
 
   /** @internal */
@@ -84,15 +88,55 @@ export abstract class DStream<T> {
     return this.#checkpointMs;
   }
 
-  /** @internal Each batch's RDD is computed once, however many streams derive from it. */
+  /** The time between this stream's RDDs, in ms: its parent's (the batch interval), or a window's slide. */
+  get slideDurationMs(): number {
+    return this.parents[0]?.slideDurationMs ?? this.ssc.batchDurationMs;
+  }
+
+  /** @internal How far back before its own batch this stream reads its parents' RDDs, in ms (a window's length). */
+  get parentRememberMs(): number {
+    return 0;
+  }
+
+  /** @internal Whether this stream has an RDD at `time`: an epoch multiple of its slide, from the first batch on. */
+  isTimeValid(time: number): boolean {
+    const first = this.ssc.firstBatchTime;
+    return first !== undefined && time >= first && time % this.slideDurationMs === 0;
+  }
+
+  /**
+   * @internal Each batch's RDD is computed once, however many streams derive from it; undefined
+   * at times that are not this stream's (before the first batch, between slides) or forgotten.
+   */
   getOrCompute(time: number): RDD<T> | undefined {
-    if (!this.#generated.has(time)) this.#generated.set(time, this.compute(time));
+    if (!this.#generated.has(time)) {
+      if (time <= this.#forgottenThrough || !this.isTimeValid(time)) return undefined;
+      this.#generated.set(time, this.compute(time));
+    }
     return this.#generated.get(time);
   }
 
   /** @internal Forgets RDDs of batches at or before `time`. */
   clearBefore(time: number): void {
+    this.#forgottenThrough = Math.max(this.#forgottenThrough, time);
     for (const t of this.#generated.keys()) if (t <= time) this.#generated.delete(t);
+  }
+
+  /**
+   * The RDDs of this stream from `from` to `to` (epoch ms or Dates, both included, aligned down to
+   * the slide), as Spark's `slice`: only batches the context still remembers (see
+   * `StreamingContext.remember`) and that had data. Call it once the context has started.
+   */
+  slice(from: number | Date, to: number | Date): RDD<T>[] {
+    if (this.ssc.firstBatchTime === undefined) throw new IllegalStateError('slice: the streaming context has not been started');
+    const step = this.slideDurationMs;
+    const align = (t: number | Date) => Math.floor(Number(t) / step) * step;
+    const rdds: RDD<T>[] = [];
+    for (let t = align(from); t <= align(to); t += step) {
+      const rdd = this.getOrCompute(t);
+      if (rdd) rdds.push(rdd);
+    }
+    return rdds;
   }
 
   #derive<U>(op: string, fn: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
@@ -224,6 +268,110 @@ export abstract class DStream<T> {
     return this.transformWith(other, (a, b) => a.fullOuterJoin(b, numPartitions));
   }
 
+  // ---- windows ----
+
+  /**
+   * Spark's `window`: the RDD at batch time t holds the records of this stream's batches in
+   * (t − windowDuration, t]; one comes every `slideDuration` seconds (default: this stream's
+   * slide), at epoch multiples of it. Windows before the stream has run a whole window are partial.
+   * Both durations must be multiples of this stream's slide duration.
+   *
+   * @example
+   * ```ts
+   * lines.window(30, 10).count().pprint(); // every 10 s: the lines of the last 30 s
+   * ```
+   */
+  window(windowDuration: number, slideDuration?: number): DStream<T> {
+    const { windowMs, slideMs } = this.#windowDurations('window', windowDuration, slideDuration);
+    return new WindowedDStream<T>(this.ssc, this as DStream<unknown>, windowMs, slideMs);
+  }
+
+  /** How many records each window holds, maintained incrementally (needs `ssc.checkpoint(dir)`). */
+  countByWindow(windowDuration: number, slideDuration: number): DStream<number> {
+    return this.map(one).reduceByWindow(sum, subtract, windowDuration, slideDuration);
+  }
+
+  /**
+   * Each window's records reduced with `fn`. With `invFn` (the inverse of `fn`: `invFn(fn(a, b), b)
+   * = a`) the result is maintained incrementally and needs `ssc.checkpoint(dir)`.
+   */
+  reduceByWindow(fn: (a: T, b: T) => T, invFn: ((a: T, b: T) => T) | null, windowDuration: number, slideDuration: number): DStream<T> {
+    if (!invFn) return this.reduce(fn).window(windowDuration, slideDuration).reduce(fn);
+    return this.map(underKeyZero).reduceByKeyAndWindow(fn, invFn, windowDuration, slideDuration, 1).map(pairValue);
+  }
+
+  /**
+   * Spark's `reduceByKeyAndWindow`: each window's values reduced per key. Without `invFn` every
+   * window is reduced from its batches' per-key results. With `invFn` (the inverse of `fn`) the
+   * window is kept in the partitioned state store and updated every slide from the batches that
+   * enter and leave it, whatever its length; it then needs `ssc.checkpoint(dir)`, and `filterFn`
+   * decides which `[key, value]` pairs stay (drop the keys whose value is back to neutral).
+   *
+   * @example
+   * ```ts
+   * ssc.checkpoint('/tmp/cp');
+   * pairs.reduceByKeyAndWindow(add, (a, b) => a - b, 30, 10, undefined, ([, n]) => n > 0).pprint();
+   * ```
+   */
+  reduceByKeyAndWindow<K, V>(
+    this: DStream<[K, V]>,
+    fn: (a: V, b: V) => V,
+    invFn: ((a: V, b: V) => V) | null,
+    windowDuration: number,
+    slideDuration?: number,
+    numPartitions?: PartitionsArg,
+    filterFn?: (pair: [K, V]) => unknown,
+  ): DStream<[K, V]> {
+    const op = 'reduceByKeyAndWindow';
+    const { windowMs, slideMs } = this.#windowDurations(op, windowDuration, slideDuration);
+    const o = typeof numPartitions === 'object' ? numPartitions : {};
+    const partitions = statePartitions(op, typeof numPartitions === 'number' ? numPartitions : o.numPartitions, this.ssc.sparkContext.defaultParallelism);
+    if (!invFn) {
+      const windowed = this.reduceByKey(fn, { ...o, numPartitions: partitions }).window(windowDuration, slideDuration).reduceByKey(fn, { ...o, numPartitions: partitions });
+      return filterFn ? windowed.filter(filterFn, o) : windowed;
+    }
+    const sc = this.ssc.sparkContext;
+    return this.ssc.reducedWindowStream<K, V>(this as DStream<unknown>, {
+      op,
+      windowMs,
+      slideMs,
+      partitions,
+      reduce: sc.prepareFunction(fn, op, o.context),
+      merge: {
+        reduce: sc.prepareFunction(fn, op, o.context),
+        inverse: sc.prepareFunction(invFn, op, o.context),
+        filter: filterFn ? sc.prepareFunction(filterFn, op, o.context) : null,
+      },
+    });
+  }
+
+  /** `[value, count]` for every distinct record of each window with a count above 0, maintained incrementally (needs `ssc.checkpoint(dir)`). */
+  countByValueAndWindow(windowDuration: number, slideDuration: number, numPartitions?: number): DStream<[T, number]> {
+    return this.map(pairWithOne).reduceByKeyAndWindow(sum, subtract, windowDuration, slideDuration, numPartitions, positiveValue);
+  }
+
+  /** `[key, values]` for every key of each window, grouped from the window's batches. */
+  groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: number, slideDuration: number, numPartitions?: number): DStream<[K, V[]]> {
+    return this.window(windowDuration, slideDuration).groupByKey(numPartitions);
+  }
+
+  /** Window and slide in ms, checked as Spark checks them: positive multiples of this stream's slide. */
+  #windowDurations(op: string, windowDuration: number, slideDuration: number | undefined): { windowMs: number; slideMs: number } {
+    const parentMs = this.slideDurationMs;
+    const check = (what: string, seconds: number) => {
+      const ms = Math.round(seconds * 1000);
+      if (!(ms > 0)) throw new IllegalArgumentError(`${op}: the ${what} duration must be a positive number of seconds, got ${seconds}`);
+      if (ms % parentMs !== 0) {
+        throw new IllegalArgumentError(
+          `${op}: the ${what} duration (${ms / 1000} s) must be a multiple of the slide duration of the parent stream (${parentMs / 1000} s)`,
+        );
+      }
+      return ms;
+    };
+    const windowMs = check('window', windowDuration);
+    return { windowMs, slideMs: slideDuration === undefined ? parentMs : check('slide', slideDuration) };
+  }
+
   // ---- stateful transformations ----
 
   /**
@@ -311,6 +459,40 @@ export abstract class DStream<T> {
   }
 }
 
+/** `window()`: the union of the parent's RDDs in (t − window, t], every slide. */
+export class WindowedDStream<T> extends DStream<T> {
+  readonly parents: readonly DStream<unknown>[];
+  readonly #windowMs: number;
+  readonly #slideMs: number;
+
+  /** @internal */
+  constructor(ssc: StreamingContext, parent: DStream<unknown>, windowMs: number, slideMs: number) {
+    super(ssc);
+    this.parents = [parent];
+    this.#windowMs = windowMs;
+    this.#slideMs = slideMs;
+  }
+
+  override get slideDurationMs(): number {
+    return this.#slideMs;
+  }
+
+  override get parentRememberMs(): number {
+    return this.#windowMs;
+  }
+
+  protected compute(time: number): RDD<T> {
+    const parent = this.parents[0] as DStream<T>;
+    const step = parent.slideDurationMs;
+    const rdds: RDD<T>[] = [];
+    for (let t = time - this.#windowMs + step; t <= time; t += step) {
+      const rdd = parent.getOrCompute(t);
+      if (rdd) rdds.push(rdd);
+    }
+    return rdds.length === 1 ? rdds[0] : this.ssc.sparkContext.union(rdds);
+  }
+}
+
 /** A stream computed from its parents' RDDs of the same batch by a driver-side function. */
 export class TransformedDStream<T> extends DStream<T> {
   readonly parents: readonly DStream<unknown>[];
@@ -319,6 +501,11 @@ export class TransformedDStream<T> extends DStream<T> {
 
   constructor(ssc: StreamingContext, op: string, parents: readonly DStream<unknown>[], fn: (rdds: RDD<unknown>[], time: number) => RDD<T>) {
     super(ssc);
+    if (parents.some((p) => p.slideDurationMs !== parents[0].slideDurationMs)) {
+      throw new IllegalArgumentError(
+        `${op}: the streams have different slide durations (${parents.map((p) => `${p.slideDurationMs / 1000} s`).join(', ')})`,
+      );
+    }
     this.parents = parents;
     this.#op = op;
     this.#fn = fn;

@@ -1,6 +1,6 @@
 import { ChispaError, UserFunctionError } from '../errors.js';
 import type { Clock } from './clock.js';
-import type { BatchInfo, StreamingListener } from './listener.js';
+import type { BatchInfo, StateOperatorProgress, StreamingListener } from './listener.js';
 
 /** One batch's work: its output jobs, already bound to the batch's RDDs. */
 export interface JobSet {
@@ -8,6 +8,8 @@ export interface JobSet {
   readonly numRecords: number;
   readonly submissionTime: number;
   readonly jobs: readonly (() => Promise<void>)[];
+  /** Filled by the batch's state commits as they run; reported with the batch's completion. */
+  readonly stateOperators: readonly StateOperatorProgress[];
   /** Set when generating the batch already failed (a `transform` threw). */
   readonly generationError?: Error;
 }
@@ -85,6 +87,7 @@ export class JobScheduler {
       schedulingDelay: start - set.submissionTime,
       processingDelay: end - start,
       failures,
+      stateOperators: set.stateOperators,
     });
   }
 

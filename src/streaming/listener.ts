@@ -11,6 +11,24 @@ export interface BatchInfo {
   readonly processingDelay?: number;
   /** Errors of the batch's jobs; empty when every job succeeded. */
   readonly failures: readonly Error[];
+  /** What each stateful operator did in the batch (on completion; operators that ran only). */
+  readonly stateOperators?: readonly StateOperatorProgress[];
+}
+
+/**
+ * One stateful operator's work in a batch, as Spark's StateOperatorProgress: how big its state is
+ * and how much of it the batch computed. An incremental window updates only the keys of the
+ * batches that enter and leave it; `updateStateByKey` calls its function for every key.
+ */
+export interface StateOperatorProgress {
+  /** The id its state is checkpointed under (`updateStateByKey#0`, or its `.name()`). */
+  readonly id: string;
+  /** `updateStateByKey`, `mapWithState` or `reduceByKeyAndWindow`. */
+  readonly operator: string;
+  /** Keys in the state after the batch. */
+  readonly numRowsTotal: number;
+  /** Keys whose state the batch computed; the others were carried over as they were. */
+  readonly numRowsUpdated: number;
 }
 
 /** Spark's StreamingListener: every method optional, called on the main thread. */

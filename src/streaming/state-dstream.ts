@@ -1,7 +1,11 @@
+import type { OperatorCheckpoint } from '../checkpoint/checkpoint-store.js';
+import { stateBlockCount } from '../memory/state-block.js';
 import type { StateNode } from '../rdd/dag-scheduler.js';
 import { RDD } from '../rdd/rdd.js';
 import type { StateUpdate } from '../plan/task.js';
 import { DStream } from './dstream.js';
+import type { StateOperatorProgress } from './listener.js';
+import type { StatefulStream } from './stateful-stream.js';
 import type { StreamingContext } from './streaming-context.js';
 
 /** Options of `updateStateByKey`. */
@@ -29,7 +33,7 @@ export interface StateStreamConfig<K, S> {
  * holds only the handles of the last committed blocks and swaps them in after every partition of a
  * batch has succeeded, so a failed batch leaves the previous state as it was.
  */
-export class StateDStream<K, S> extends DStream<[K, S]> {
+export class StateDStream<K, S> extends DStream<[K, S]> implements StatefulStream {
   readonly parents: readonly DStream<unknown>[];
   readonly #config: StateStreamConfig<K, S>;
   #initial: RDD<[K, S]> | undefined;
@@ -56,9 +60,9 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
     return this.#config.op;
   }
 
-  /** @internal The state blocks of the last committed batch (null before the first). */
-  get committed(): readonly SharedArrayBuffer[] | null {
-    return this.#committed;
+  /** @internal The committed state blocks, for checkpoints; undefined before the first batch. */
+  snapshot(): { blocks: readonly SharedArrayBuffer[] } | undefined {
+    return this.#committed ? { blocks: this.#committed } : undefined;
   }
 
   /**
@@ -66,7 +70,7 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
    * the initial RDD on recovery). Blocks saved with another partition count are re-partitioned by
    * the first batch, through the same load path as an initial RDD.
    */
-  restore(blocks: readonly SharedArrayBuffer[]): void {
+  restore({ blocks }: OperatorCheckpoint): void {
     this.#initial = undefined;
     if (blocks.length === this.#config.partitions) {
       this.#committed = blocks;
@@ -82,28 +86,41 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
   }
 
   /**
-   * @internal Runs batch `time`'s update and commits it. The context runs this before the batch's
-   * output jobs, so the state advances every batch whatever the outputs read.
+   * @internal Binds batch `time`'s update now (its input is cut at generation) and returns the job
+   * that runs and commits it. The context runs it before the batch's output jobs, so the state
+   * advances every batch whatever the outputs read.
    */
-  async commit(time: number): Promise<void> {
-    const scheduler = this.ssc.sparkContext.scheduler;
-    if (this.#initial) {
-      const load = this.#node(this.#initial.node, this.#config.update(time, true));
-      this.#committed = await blocksOf(scheduler.plan(load));
-      this.#initial = undefined;
-    }
-    if (this.#restoring) {
-      // Stored entries are loaded as they are (for mapWithState, with their timestamps).
-      this.#committed = await blocksOf(scheduler.plan(this.#node(this.#restoring.node, { kind: 'update', fn: null })));
-      this.#restoring = undefined;
-    }
-    this.#committed = await blocksOf(scheduler.plan(this.nodeAt(time)));
+  commitJob(time: number): (() => Promise<StateOperatorProgress>) | undefined {
+    if (!this.isTimeValid(time)) return undefined;
+    const node = this.nodeAt(time);
+    return async () => {
+      const scheduler = this.ssc.sparkContext.scheduler;
+      if (this.#initial) {
+        const load = this.#node(this.#initial.node, this.#config.update(time, true));
+        this.#committed = await blocksOf(scheduler.plan(load));
+        this.#initial = undefined;
+      }
+      if (this.#restoring) {
+        // Stored entries are loaded as they are (for mapWithState, with their timestamps).
+        this.#committed = await blocksOf(scheduler.plan(this.#node(this.#restoring.node, { kind: 'update', fn: null })));
+        this.#restoring = undefined;
+      }
+      await scheduler.plan(node);
+      const { state, updated } = await node.result!;
+      this.#committed = state;
+      return { id: this.id, operator: this.kind, numRowsTotal: countKeys(state), numRowsUpdated: updated };
+    };
   }
 
   #node(values: StateNode['values'], update: StateUpdate): StateNode {
     const { partitions, op } = this.#config;
     return { kind: 'state', values, partitions, update, op, prev: () => this.#committed };
   }
+}
+
+/** Keys in a state's blocks. */
+export function countKeys(blocks: readonly SharedArrayBuffer[]): number {
+  return blocks.reduce((n, b) => n + stateBlockCount(b), 0);
 }
 
 async function blocksOf(plans: Promise<{ source: { kind: string; sab?: SharedArrayBuffer } }[]>): Promise<SharedArrayBuffer[]> {

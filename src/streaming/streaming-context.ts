@@ -14,6 +14,9 @@ import { FileInputDStream, type TextFileStreamOptions } from './file-input-dstre
 import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
 import { MapWithStateDStream, StateDStream, type StateStreamConfig } from './state-dstream.js';
+import { ReducedWindowedDStream, type ReducedWindowConfig } from './reduced-window-dstream.js';
+import type { StateOperatorProgress } from './listener.js';
+import type { StatefulStream } from './stateful-stream.js';
 
 export type StreamingContextState = 'INITIALIZED' | 'ACTIVE' | 'STOPPED';
 
@@ -53,7 +56,7 @@ export class StreamingContext {
   readonly #streams: DStream<unknown>[] = [];
   readonly #inputs: InputDStream<unknown>[] = [];
   readonly #outputs: { stream: DStream<unknown>; fn: ForeachRDDFunction<unknown> }[] = [];
-  readonly #stateful: StateDStream<unknown, unknown>[] = [];
+  readonly #stateful: StatefulStream[] = [];
   readonly #listeners = new Set<StreamingListener>();
   readonly #scheduler: JobScheduler;
   readonly #waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
@@ -62,6 +65,7 @@ export class StreamingContext {
   #checkpointDir: string | undefined;
   #cancelTimer: (() => void) | undefined;
   #lastBatch: number | undefined;
+  #firstBatch: number | undefined;
   #error: Error | undefined;
   #stopping: Promise<void> | undefined;
   #checkpointing: Checkpointing | undefined;
@@ -84,7 +88,7 @@ export class StreamingContext {
       onError: (e) => this.#reportError(e),
       onBatchDone: (t) => {
         this.#checkpointing?.batchDone(t);
-        this.#forget(t - this.#rememberMs);
+        this.#forget(t);
       },
     });
   }
@@ -197,7 +201,10 @@ export class StreamingContext {
     this.#checkpointDir = directory;
   }
 
-  /** Keeps each batch's data for at least `duration` seconds (for RDDs used after their batch). */
+  /**
+   * Keeps each batch's RDDs and input data for at least `duration` seconds after the batch (for
+   * RDDs used after their batch, and `slice`). Windows keep what they need on their own.
+   */
   remember(duration: number): void {
     this.assertDefinable();
     this.#rememberMs = Math.max(this.batchDurationMs, Math.round(duration * 1000));
@@ -242,13 +249,13 @@ export class StreamingContext {
     this.#state = 'ACTIVE';
     StreamingContext.#active.add(this);
     for (const input of this.#inputs) input.start();
+    this.#rememberAlongWindows();
     const now = this.#clock.now();
     let next = (Math.floor(now / this.batchDurationMs) + 1) * this.batchDurationMs;
-    if (this.#recoveredAt !== undefined) {
-      // The batches that fell due while the program was down run first, as in Spark.
-      next = this.#recoveredAt + this.batchDurationMs;
-      for (; next <= now; next += this.batchDurationMs) this.#generate(next);
-    }
+    if (this.#recoveredAt !== undefined) next = this.#recoveredAt + this.batchDurationMs;
+    this.#firstBatch = next;
+    // The batches that fell due while the program was down run first, as in Spark.
+    for (; next <= now; next += this.batchDurationMs) this.#generate(next);
     this.#schedule(next);
   }
 
@@ -313,6 +320,11 @@ export class StreamingContext {
     return this.#writeAheadLog && this.#checkpointDir !== undefined ? join(this.#checkpointDir, 'wal', id) : undefined;
   }
 
+  /** @internal The time of the first batch this context generates; undefined before start. */
+  get firstBatchTime(): number | undefined {
+    return this.#firstBatch;
+  }
+
   /** @internal The batch time of the checkpoint this context was recovered from, if any. */
   get recoveredAt(): number | undefined {
     return this.#recoveredAt;
@@ -340,7 +352,14 @@ export class StreamingContext {
    */
   stateStream<K, S>(parent: DStream<unknown>, config: StateStreamConfig<K, S>): StateDStream<K, S> {
     const stream = new StateDStream<K, S>(this, parent, config);
-    this.#stateful.push(stream as StateDStream<unknown, unknown>);
+    this.#stateful.push(stream);
+    return stream;
+  }
+
+  /** @internal An incremental window (reduceByKeyAndWindow with an inverse): state, like keyed state. */
+  reducedWindowStream<K, V>(parent: DStream<unknown>, config: ReducedWindowConfig): ReducedWindowedDStream<K, V> {
+    const stream = new ReducedWindowedDStream<K, V>(this, parent, config);
+    this.#stateful.push(stream);
     return stream;
   }
 
@@ -369,9 +388,15 @@ export class StreamingContext {
     const submissionTime = this.#clock.now();
     let generationError: Error | undefined;
     const jobs: (() => Promise<void>)[] = [];
+    const stateOperators: StateOperatorProgress[] = [];
     try {
-      for (const stream of this.#stateful) jobs.push(() => stream.commit(time));
+      for (const stream of this.#stateful) {
+        const commit = stream.commitJob(time);
+        if (commit) jobs.push(async () => void stateOperators.push(await commit()));
+      }
       for (const { stream, fn } of this.#outputs) {
+        // A windowed stream has RDDs, and runs its outputs, only at multiples of its slide.
+        if (!stream.isTimeValid(time)) continue;
         const rdd = stream.getOrCompute(time) ?? this.sparkContext.emptyRDD();
         jobs.push(async () => fn(rdd, time));
       }
@@ -380,13 +405,25 @@ export class StreamingContext {
     }
     const numRecords = this.#inputs.reduce((n, i) => n + i.numRecords(time), 0);
     this.#checkpointing?.noteGenerated(time);
-    this.#scheduler.submit({ time, numRecords, submissionTime, jobs, generationError });
+    this.#scheduler.submit({ time, numRecords, submissionTime, jobs, generationError, stateOperators });
   }
 
-  /** Frees batches at or before `time`: their RDDs are never read again. */
+  /**
+   * How long each stream keeps its RDDs: what `remember` asks, and for the parents of a window its
+   * length on top of what the window itself keeps, as Spark's DStream.remember. Streams are
+   * registered parents first, so one pass from the last covers every child before its parents.
+   */
+  #rememberAlongWindows(): void {
+    for (const s of this.#streams) s.rememberMs = this.#rememberMs;
+    for (const s of [...this.#streams].reverse()) {
+      for (const p of s.parents) p.rememberMs = Math.max(p.rememberMs, s.rememberMs + s.parentRememberMs);
+    }
+  }
+
+  /** After batch `time`: frees what no later batch reads again. */
   #forget(time: number): void {
-    for (const s of this.#streams) s.clearBefore(time);
-    for (const i of this.#inputs) i.release(time);
+    for (const s of this.#streams) s.clearBefore(time - s.rememberMs);
+    for (const i of this.#inputs) i.release(time - i.rememberMs);
   }
 
   #reportError(e: Error): void {

@@ -34,7 +34,7 @@ id(optionalEncoding?:any):string|Uint8Array|null {
 }
 
 /**
- * "updateStateByKey" or "mapWithState".
+ * "updateStateByKey", "mapWithState" or "reduceByKeyAndWindow".
  */
 kind():string|null
 kind(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
@@ -51,8 +51,30 @@ partitions():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+/**
+ * An incremental window (reduceByKeyAndWindow with an inverse): the batch times of its panes,
+ * each batch's values reduced per key, `partitions` files each (`op-<index>-pane-<j>-part-<r>.chk`).
+ */
+paneTimes(index: number):bigint|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readInt64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : BigInt(0);
+}
+
+paneTimesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+/**
+ * An incremental window: the slide whose window the state partitions hold; -1 when none yet.
+ */
+windowTimeMs():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('-1');
+}
+
 static startOperatorState(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(5);
 }
 
 static addId(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset) {
@@ -67,16 +89,38 @@ static addPartitions(builder:flatbuffers.Builder, partitions:number) {
   builder.addFieldInt32(2, partitions, 0);
 }
 
+static addPaneTimes(builder:flatbuffers.Builder, paneTimesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, paneTimesOffset, 0);
+}
+
+static createPaneTimesVector(builder:flatbuffers.Builder, data:bigint[]):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startPaneTimesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static addWindowTimeMs(builder:flatbuffers.Builder, windowTimeMs:bigint) {
+  builder.addFieldInt64(4, windowTimeMs, BigInt('-1'));
+}
+
 static endOperatorState(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createOperatorState(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset, kindOffset:flatbuffers.Offset, partitions:number):flatbuffers.Offset {
+static createOperatorState(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset, kindOffset:flatbuffers.Offset, partitions:number, paneTimesOffset:flatbuffers.Offset, windowTimeMs:bigint):flatbuffers.Offset {
   OperatorState.startOperatorState(builder);
   OperatorState.addId(builder, idOffset);
   OperatorState.addKind(builder, kindOffset);
   OperatorState.addPartitions(builder, partitions);
+  OperatorState.addPaneTimes(builder, paneTimesOffset);
+  OperatorState.addWindowTimeMs(builder, windowTimeMs);
   return OperatorState.endOperatorState(builder);
 }
 }

@@ -1,0 +1,140 @@
+import type { OperatorCheckpoint, Pane } from '../checkpoint/checkpoint-store.js';
+import { IllegalStateError } from '../errors.js';
+import { StateBlockWriter } from '../memory/state-block.js';
+import type { FnRef, WindowMerge } from '../plan/task.js';
+import type { StateNode, WindowNode } from '../rdd/dag-scheduler.js';
+import { RDD } from '../rdd/rdd.js';
+import { DStream } from './dstream.js';
+import type { StateOperatorProgress } from './listener.js';
+import type { StatefulStream } from './stateful-stream.js';
+import { countKeys } from './state-dstream.js';
+
+/** What an incremental window needs: its durations, partitions and functions. */
+export interface ReducedWindowConfig {
+  readonly op: string;
+  readonly windowMs: number;
+  readonly slideMs: number;
+  readonly partitions: number;
+  /** Reduces each batch's values per key into its pane. */
+  readonly reduce: FnRef;
+  readonly merge: WindowMerge;
+}
+
+/**
+ * reduceByKeyAndWindow with an inverse function, as Spark's ReducedWindowedDStream but kept in the
+ * partitioned state store. Every batch, the parent's values are reduced per key into a pane: state
+ * blocks partitioned like the window. Every slide, each window partition is merged in a worker
+ * from the previous window's block, the panes that leave (inverse) and the panes that enter
+ * (reduce): a slide costs what enters and leaves, not the window's length.
+ *
+ * Panes are kept until they leave the window, and checkpointed with it, so a recovered program
+ * subtracts what it added before the crash. A pane joins the window at the first slide that
+ * commits after its batch; a failed slide leaves the window as it was and its panes for the next.
+ */
+export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements StatefulStream {
+  readonly parents: readonly DStream<unknown>[];
+  readonly #config: ReducedWindowConfig;
+  /** Panes by batch time, until they leave the window. */
+  readonly #panes = new Map<number, readonly SharedArrayBuffer[]>();
+  #window: readonly SharedArrayBuffer[] | null = null;
+  /** The slide the window blocks are of: panes at or before it are in them. */
+  #windowTime = Number.NEGATIVE_INFINITY;
+  /** @internal The stable id its state is checkpointed under; assigned by the context at start. */
+  id = '';
+
+  /** @internal */
+  constructor(ssc: DStream<unknown>['ssc'], parent: DStream<unknown>, config: ReducedWindowConfig) {
+    super(ssc);
+    this.parents = [parent];
+    this.#config = config;
+  }
+
+  override get slideDurationMs(): number {
+    return this.#config.slideMs;
+  }
+
+  get kind(): string {
+    return this.#config.op;
+  }
+
+  protected compute(time: number): RDD<[K, V]> {
+    const { partitions, merge, op, windowMs } = this.#config;
+    const node: WindowNode = {
+      kind: 'window',
+      partitions,
+      merge,
+      op,
+      prev: () => this.#window,
+      // Read when the merge runs: every pane since the last committed slide enters; every pane
+      // already in the window that is now older than its length leaves.
+      panes: () => {
+        const entering: (readonly SharedArrayBuffer[])[] = [];
+        const leaving: (readonly SharedArrayBuffer[])[] = [];
+        for (const [t, blocks] of this.#panes) {
+          if (t > this.#windowTime && t <= time && t > time - windowMs) entering.push(blocks);
+          else if (t <= this.#windowTime && t <= time - windowMs) leaving.push(blocks);
+        }
+        return { entering, leaving };
+      },
+    };
+    return new RDD<[K, V]>(this.ssc.sparkContext, node);
+  }
+
+  /** @internal Every batch: the batch's pane; every slide, the window's merge too. */
+  commitJob(time: number): (() => Promise<StateOperatorProgress>) | undefined {
+    const values = this.parents[0].getOrCompute(time);
+    const windowNode = this.isTimeValid(time) ? (this.getOrCompute(time)!.node as WindowNode) : undefined;
+    if (!values && !windowNode) return undefined;
+    return async () => {
+      const scheduler = this.ssc.sparkContext.scheduler;
+      if (values) {
+        const pane = this.#paneNode(values);
+        await scheduler.plan(pane);
+        this.#panes.set(time, (await pane.result!).state);
+      }
+      let updated = 0;
+      if (windowNode) {
+        await scheduler.plan(windowNode);
+        const result = await windowNode.result!;
+        this.#window = result.state;
+        this.#windowTime = time;
+        updated = result.updated;
+        // Panes that have left the window, or that expired before any slide took them in.
+        for (const t of this.#panes.keys()) if (t <= time - this.#config.windowMs) this.#panes.delete(t);
+      }
+      return { id: this.id, operator: this.kind, numRowsTotal: this.#window ? countKeys(this.#window) : 0, numRowsUpdated: updated };
+    };
+  }
+
+  /**
+   * The pane of one batch: its values reduced per key into blocks partitioned like the window, by
+   * the keyed-state path with no previous state (`fn: null` keeps the one value `combineWith` left).
+   */
+  #paneNode(values: RDD<unknown>): StateNode {
+    const { partitions, op, reduce } = this.#config;
+    return { kind: 'state', values: values.node, partitions, op, update: { kind: 'update', fn: null, combineWith: reduce }, prev: () => null };
+  }
+
+  /** @internal The window and its panes, for checkpoints. */
+  snapshot(): Omit<OperatorCheckpoint, 'id' | 'kind'> | undefined {
+    if (!this.#window && this.#panes.size === 0) return undefined;
+    const panes: Pane[] = [...this.#panes].map(([time, blocks]) => ({ time, blocks }));
+    // Before the first slide there is no window yet: empty blocks stand in, without a window time.
+    const blocks = this.#window ?? Array.from({ length: this.#config.partitions }, () => new StateBlockWriter().seal());
+    return { blocks, panes, windowTime: this.#window ? this.#windowTime : undefined };
+  }
+
+  /** @internal */
+  restore(saved: OperatorCheckpoint): void {
+    const { partitions } = this.#config;
+    if (saved.blocks.length !== partitions) {
+      throw new IllegalStateError(
+        `Checkpointed window '${saved.id}' has ${saved.blocks.length} partitions; the program now asks for ${partitions}. ` +
+          `Keep numPartitions as it was, or pass { dropState: ['${saved.id}'] } to StreamingContext.getOrCreate.`,
+      );
+    }
+    this.#window = saved.windowTime === undefined ? null : saved.blocks;
+    this.#windowTime = saved.windowTime ?? Number.NEGATIVE_INFINITY;
+    for (const p of saved.panes ?? []) this.#panes.set(p.time, p.blocks);
+  }
+}
