@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setLogLevel } from '../src/log.js';
-import { LineBatch, LineBatchBuilder } from '../src/memory/line-batch.js';
+import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { SocketReceiver } from '../src/sources/socket-receiver.js';
 import { readLines } from './helpers/lines.js';

@@ -1,9 +1,9 @@
-import { ChispaError, IllegalArgumentError, IllegalStateError, UserFunctionError } from '../errors.js';
-import { add } from '../add.js';
-import { isSumUpdate } from '../plan/recognize.js';
+import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { one, pairValue, pairWithOne, partitionSize, positiveValue, subtract, sum, underKeyZero } from '../rdd/builtin-functions.js';
-import { asRDD, RDD, type FnOptions, type PartitionsArg } from '../rdd/rdd.js';
+import type { FnOptions, PartitionsArg, RDD } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
+import { mapWithStateConfig, statePartitions, updateStateConfig } from './state-operations.js';
+import { incrementalWindow, windowDurations } from './window-operations.js';
 import type { MapWithStateDStream, UpdateStateOptions } from './state-dstream.js';
 import type { StateSpec } from './state-spec.js';
 import type { StreamingContext } from './streaming-context.js';
@@ -41,7 +41,7 @@ export abstract class DStream<T> {
   constructor(ssc: StreamingContext) {
     ssc.assertDefinable();
     this.ssc = ssc;
-    ssc.registerStream(this as DStream<unknown>);
+    ssc.graph.register(this as DStream<unknown>);
   }
 
   /** @internal The RDD of batch `time`; undefined when this stream has no data then. */
@@ -140,7 +140,7 @@ export abstract class DStream<T> {
   }
 
   #derive<U>(op: string, fn: (rdd: RDD<T>, time: number) => RDD<U>): DStream<U> {
-    return new TransformedDStream<U>(this.ssc, op, [this], ([rdd], time) => fn(rdd as RDD<T>, time));
+    return this.ssc.graph.transformed<U>(op, [this as DStream<unknown>], ([rdd], time) => fn(rdd as RDD<T>, time));
   }
 
   /** Validates `fn` now (closure capture on a worker pool), so errors surface at definition. */
@@ -186,7 +186,7 @@ export abstract class DStream<T> {
 
   /** The records of this stream and `other`, batch by batch. */
   union(other: DStream<T>): DStream<T> {
-    return new TransformedDStream<T>(this.ssc, 'union', [this, other], ([a, b]) => (a as RDD<T>).union(b as RDD<T>));
+    return this.ssc.graph.transformed<T>('union', [this as DStream<unknown>, other as DStream<unknown>], ([a, b]) => (a as RDD<T>).union(b as RDD<T>));
   }
 
   /** One record per batch: how many records the batch had (0 for an empty batch). */
@@ -212,7 +212,7 @@ export abstract class DStream<T> {
 
   /** Combines this stream's and `other`'s RDDs of each batch. */
   transformWith<U, R>(other: DStream<U>, fn: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>): DStream<R> {
-    return new TransformedDStream<R>(this.ssc, 'transformWith', [this, other], ([a, b], time) => fn(a as RDD<T>, b as RDD<U>, time));
+    return this.ssc.graph.transformed<R>('transformWith', [this as DStream<unknown>, other as DStream<unknown>], ([a, b], time) => fn(a as RDD<T>, b as RDD<U>, time));
   }
 
   // ---- pair transformations ----
@@ -282,8 +282,8 @@ export abstract class DStream<T> {
    * ```
    */
   window(windowDuration: number, slideDuration?: number): DStream<T> {
-    const { windowMs, slideMs } = this.#windowDurations('window', windowDuration, slideDuration);
-    return new WindowedDStream<T>(this.ssc, this as DStream<unknown>, windowMs, slideMs);
+    const { windowMs, slideMs } = windowDurations('window', this.slideDurationMs, windowDuration, slideDuration);
+    return this.ssc.graph.windowed<T>(this as DStream<unknown>, windowMs, slideMs);
   }
 
   /** How many records each window holds, maintained incrementally (needs `ssc.checkpoint(dir)`). */
@@ -323,26 +323,16 @@ export abstract class DStream<T> {
     filterFn?: (pair: [K, V]) => unknown,
   ): DStream<[K, V]> {
     const op = 'reduceByKeyAndWindow';
-    const { windowMs, slideMs } = this.#windowDurations(op, windowDuration, slideDuration);
+    const durations = windowDurations(op, this.slideDurationMs, windowDuration, slideDuration);
     const o = typeof numPartitions === 'object' ? numPartitions : {};
     const partitions = statePartitions(op, typeof numPartitions === 'number' ? numPartitions : o.numPartitions, this.ssc.sparkContext.defaultParallelism);
     if (!invFn) {
-      const windowed = this.reduceByKey(fn, { ...o, numPartitions: partitions }).window(windowDuration, slideDuration).reduceByKey(fn, { ...o, numPartitions: partitions });
+      const shuffle = { ...o, numPartitions: partitions };
+      const windowed = this.reduceByKey(fn, shuffle).window(windowDuration, slideDuration).reduceByKey(fn, shuffle);
       return filterFn ? windowed.filter(filterFn, o) : windowed;
     }
-    const sc = this.ssc.sparkContext;
-    return this.ssc.reducedWindowStream<K, V>(this as DStream<unknown>, {
-      op,
-      windowMs,
-      slideMs,
-      partitions,
-      reduce: sc.prepareFunction(fn, op, o.context),
-      merge: {
-        reduce: sc.prepareFunction(fn, op, o.context),
-        inverse: sc.prepareFunction(invFn, op, o.context),
-        filter: filterFn ? sc.prepareFunction(filterFn, op, o.context) : null,
-      },
-    });
+    const config = incrementalWindow(this.ssc.sparkContext, durations, partitions, { reduce: fn, inverse: invFn, filter: filterFn }, o);
+    return this.ssc.graph.reducedWindow<K, V>(this as DStream<unknown>, config);
   }
 
   /** `[value, count]` for every distinct record of each window with a count above 0, maintained incrementally (needs `ssc.checkpoint(dir)`). */
@@ -353,23 +343,6 @@ export abstract class DStream<T> {
   /** `[key, values]` for every key of each window, grouped from the window's batches. */
   groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: number, slideDuration: number, numPartitions?: number): DStream<[K, V[]]> {
     return this.window(windowDuration, slideDuration).groupByKey(numPartitions);
-  }
-
-  /** Window and slide in ms, checked as Spark checks them: positive multiples of this stream's slide. */
-  #windowDurations(op: string, windowDuration: number, slideDuration: number | undefined): { windowMs: number; slideMs: number } {
-    const parentMs = this.slideDurationMs;
-    const check = (what: string, seconds: number) => {
-      const ms = Math.round(seconds * 1000);
-      if (!(ms > 0)) throw new IllegalArgumentError(`${op}: the ${what} duration must be a positive number of seconds, got ${seconds}`);
-      if (ms % parentMs !== 0) {
-        throw new IllegalArgumentError(
-          `${op}: the ${what} duration (${ms / 1000} s) must be a multiple of the slide duration of the parent stream (${parentMs / 1000} s)`,
-        );
-      }
-      return ms;
-    };
-    const windowMs = check('window', windowDuration);
-    return { windowMs, slideMs: slideDuration === undefined ? parentMs : check('slide', slideDuration) };
   }
 
   // ---- stateful transformations ----
@@ -393,17 +366,7 @@ export abstract class DStream<T> {
     updateFn: (newValues: V[], lastState: S | null) => S | null | undefined,
     opts: UpdateStateOptions<K, S> = {},
   ): DStream<[K, S]> {
-    const op = 'updateStateByKey';
-    const sc = this.ssc.sparkContext;
-    const fn = sc.prepareFunction(updateFn, op, opts.context);
-    // The seed's summing update lets values be summed map-side (and the byte-level kernel count them).
-    const combineWith = sc.fastPath && isSumUpdate(fn) ? sc.prepareFunction(add, op) : undefined;
-    return this.ssc.stateStream<K, S>(this as DStream<unknown>, {
-      op,
-      partitions: statePartitions(op, opts.numPartitions, sc.defaultParallelism),
-      initial: opts.initialRDD && asRDD(sc, opts.initialRDD),
-      update: (_time, loading) => (loading ? { kind: 'update', fn: null } : { kind: 'update', fn, combineWith }),
-    });
+    return this.ssc.graph.state<K, S>(this as DStream<unknown>, updateStateConfig(this.ssc.sparkContext, updateFn, opts));
   }
 
   /**
@@ -413,25 +376,16 @@ export abstract class DStream<T> {
    * Needs `ssc.checkpoint(dir)`.
    */
   mapWithState<K, V, S, U>(this: DStream<[K, V]>, spec: StateSpec<K, V, S, U>): MapWithStateDStream<K, S, U> {
-    const op = 'mapWithState';
-    const fn = this.ssc.sparkContext.prepareFunction(spec.fn, op, spec.contextValues);
-    const sc = this.ssc.sparkContext;
-    const initial = spec.initial && asRDD(sc, spec.initial);
-    const { timeoutMs } = spec;
-    const state = this.ssc.stateStream<K, [S, number]>(this as DStream<unknown>, {
-      op,
-      partitions: statePartitions(op, spec.partitions, sc.defaultParallelism),
-      initial: initial as RDD<[K, [S, number]]> | undefined,
-      update: (time, loading) => ({ kind: 'map', fn: loading ? null : fn, time, timeoutMs }),
-    });
-    return this.ssc.mappedStateStream<K, S, U>(state);
+    const state = this.ssc.graph.state<K, [S, number]>(this as DStream<unknown>, mapWithStateConfig(this.ssc.sparkContext, spec));
+    return this.ssc.graph.mappedState<K, S, U>(state);
   }
 
   // ---- output operations ----
 
   /** Runs `fn` on the driver with every batch's RDD; a returned Promise is awaited. */
   foreachRDD(fn: ForeachRDDFunction<T>): void {
-    this.ssc.registerOutput(this as DStream<unknown>, fn as ForeachRDDFunction<unknown>);
+    this.ssc.assertDefinable();
+    this.ssc.graph.addOutput(this as DStream<unknown>, fn as ForeachRDDFunction<unknown>);
   }
 
   /** Prints the first `num` records of every batch, as PySpark's `pprint`. */
@@ -459,80 +413,8 @@ export abstract class DStream<T> {
   }
 }
 
-/** `window()`: the union of the parent's RDDs in (t − window, t], every slide. */
-export class WindowedDStream<T> extends DStream<T> {
-  readonly parents: readonly DStream<unknown>[];
-  readonly #windowMs: number;
-  readonly #slideMs: number;
-
-  /** @internal */
-  constructor(ssc: StreamingContext, parent: DStream<unknown>, windowMs: number, slideMs: number) {
-    super(ssc);
-    this.parents = [parent];
-    this.#windowMs = windowMs;
-    this.#slideMs = slideMs;
-  }
-
-  override get slideDurationMs(): number {
-    return this.#slideMs;
-  }
-
-  override get parentRememberMs(): number {
-    return this.#windowMs;
-  }
-
-  protected compute(time: number): RDD<T> {
-    const parent = this.parents[0] as DStream<T>;
-    const step = parent.slideDurationMs;
-    const rdds: RDD<T>[] = [];
-    for (let t = time - this.#windowMs + step; t <= time; t += step) {
-      const rdd = parent.getOrCompute(t);
-      if (rdd) rdds.push(rdd);
-    }
-    return rdds.length === 1 ? rdds[0] : this.ssc.sparkContext.union(rdds);
-  }
-}
-
-/** A stream computed from its parents' RDDs of the same batch by a driver-side function. */
-export class TransformedDStream<T> extends DStream<T> {
-  readonly parents: readonly DStream<unknown>[];
-  readonly #op: string;
-  readonly #fn: (rdds: RDD<unknown>[], time: number) => RDD<T>;
-
-  constructor(ssc: StreamingContext, op: string, parents: readonly DStream<unknown>[], fn: (rdds: RDD<unknown>[], time: number) => RDD<T>) {
-    super(ssc);
-    if (parents.some((p) => p.slideDurationMs !== parents[0].slideDurationMs)) {
-      throw new IllegalArgumentError(
-        `${op}: the streams have different slide durations (${parents.map((p) => `${p.slideDurationMs / 1000} s`).join(', ')})`,
-      );
-    }
-    this.parents = parents;
-    this.#op = op;
-    this.#fn = fn;
-  }
-
-  protected compute(time: number): RDD<T> | undefined {
-    // A parent with no data for this batch (Spark's None) is an empty RDD here, so that a
-    // transform always sees an RDD and `count` can report 0.
-    const rdds = this.parents.map((p) => p.getOrCompute(time) ?? this.ssc.sparkContext.emptyRDD<unknown>());
-    try {
-      return this.#fn(rdds, time);
-    } catch (e) {
-      // A driver-side function (`transform`) threw while the batch was generated.
-      if (e instanceof ChispaError) throw e;
-      throw new UserFunctionError(this.#op, e instanceof Error ? e.message : String(e), { cause: e });
-    }
-  }
-}
-
 /** Spark's DStream.count: per-partition counts, plus a 0 so an empty batch counts 0. */
 function countRDD<T>(rdd: RDD<T>): RDD<number> {
   const sizes = rdd.mapPartitions(partitionSize).union(rdd.context.parallelize([0], 1));
   return sizes.map(underKeyZero).reduceByKeyAs(sum, 1, 'count').map(pairValue);
-}
-
-function statePartitions(op: string, n: number | undefined, fallback: number): number {
-  if (n === undefined) return fallback;
-  if (!Number.isInteger(n) || n < 1) throw new IllegalArgumentError(`${op}: numPartitions must be a positive integer, got ${n}`);
-  return n;
 }

@@ -4,8 +4,7 @@ import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { log } from '../log.js';
 import type { SparkContext } from '../rdd/spark-context.js';
 import { SystemClock, type Clock } from './clock.js';
-import type { DStream, ForeachRDDFunction } from './dstream.js';
-import type { InputDStream } from './input-dstream.js';
+import type { DStream } from './dstream.js';
 import { readLatestCheckpoint } from '../checkpoint/checkpoint-store.js';
 import { Checkpointing, type RecoveryOptions } from './checkpointing.js';
 import { JobScheduler } from './job-scheduler.js';
@@ -13,10 +12,7 @@ import type { StreamingListener } from './listener.js';
 import { FileInputDStream, type TextFileStreamOptions } from './file-input-dstream.js';
 import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
-import { MapWithStateDStream, StateDStream, type StateStreamConfig } from './state-dstream.js';
-import { ReducedWindowedDStream, type ReducedWindowConfig } from './reduced-window-dstream.js';
-import type { StateOperatorProgress } from './listener.js';
-import type { StatefulStream } from './stateful-stream.js';
+import { DStreamGraph, type BatchJobs } from './dstream-graph.js';
 
 export type StreamingContextState = 'INITIALIZED' | 'ACTIVE' | 'STOPPED';
 
@@ -52,11 +48,9 @@ export class StreamingContext {
   readonly sparkContext: SparkContext;
   /** The batch interval in milliseconds. */
   readonly batchDurationMs: number;
+  /** @internal The streams, inputs and outputs defined on this context. */
+  readonly graph = new DStreamGraph(this);
   readonly #clock: Clock;
-  readonly #streams: DStream<unknown>[] = [];
-  readonly #inputs: InputDStream<unknown>[] = [];
-  readonly #outputs: { stream: DStream<unknown>; fn: ForeachRDDFunction<unknown> }[] = [];
-  readonly #stateful: StatefulStream[] = [];
   readonly #listeners = new Set<StreamingListener>();
   readonly #scheduler: JobScheduler;
   readonly #waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
@@ -88,7 +82,7 @@ export class StreamingContext {
       onError: (e) => this.#reportError(e),
       onBatchDone: (t) => {
         this.#checkpointing?.batchDone(t);
-        this.#forget(t);
+        this.graph.forget(t);
       },
     });
   }
@@ -126,7 +120,7 @@ export class StreamingContext {
             `${ssc.batchDurationMs / 1000} s. Batch times must stay multiples of one interval: keep the interval, or start from an empty directory.`,
         );
       }
-      ssc.#checkpointing = new Checkpointing(ssc.#checkpointDir!, ssc.batchDurationMs, ssc.#stateful, ssc.#inputs);
+      ssc.#checkpointing = new Checkpointing(ssc.#checkpointDir!, ssc.batchDurationMs, ssc.graph.stateful, ssc.graph.inputs);
       ssc.#checkpointing.restore(cp, opts);
       ssc.#recoveredAt = cp.batchTime;
       log.info(`recovered from checkpoint ${cp.path}`);
@@ -159,7 +153,7 @@ export class StreamingContext {
 
   /** Lines of text from a TCP server at `host:port` (this side connects, as Spark's receiver). */
   socketTextStream(host: string, port: number, opts?: SocketTextStreamOptions): SocketInputDStream {
-    return this.#addInput(new SocketInputDStream(this, host, port, opts));
+    return this.graph.addInput(new SocketInputDStream(this, host, port, opts));
   }
 
   /**
@@ -168,7 +162,7 @@ export class StreamingContext {
    * empty or `defaultBatch`.
    */
   queueStream<T>(batches: Iterable<QueueItem<T>>, oneAtATime = true, defaultBatch?: QueueItem<T>): DStream<T> {
-    return this.#addInput(new QueueInputDStream<T>(this, batches, oneAtATime, defaultBatch));
+    return this.graph.addInput(new QueueInputDStream<T>(this, batches, oneAtATime, defaultBatch));
   }
 
   /**
@@ -185,12 +179,7 @@ export class StreamingContext {
    * ```
    */
   textFileStream(directory: string, opts?: TextFileStreamOptions): FileInputDStream {
-    return this.#addInput(new FileInputDStream(this, directory, opts));
-  }
-
-  #addInput<S extends InputDStream<any>>(input: S): S {
-    this.#inputs.push(input);
-    return input;
+    return this.graph.addInput(new FileInputDStream(this, directory, opts));
   }
 
   // ---- configuration ----
@@ -232,10 +221,10 @@ export class StreamingContext {
     }
     if (this.#state === 'STOPPED') throw new IllegalStateError('StreamingContext has already been stopped');
     this.sparkContext.assertRunning();
-    if (this.#outputs.length === 0) {
+    if (!this.graph.hasOutputs) {
       throw new IllegalArgumentError('No output operations registered, so nothing to execute');
     }
-    if (this.#stateful.length > 0 && this.#checkpointDir === undefined) {
+    if (this.graph.stateful.length > 0 && this.#checkpointDir === undefined) {
       throw new IllegalArgumentError(
         'The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().',
       );
@@ -244,12 +233,12 @@ export class StreamingContext {
       throw new IllegalArgumentError('Cannot enable receiver write-ahead log without checkpoint directory set. Please set it by StreamingContext.checkpoint().');
     }
     if (this.#checkpointDir !== undefined) {
-      this.#checkpointing ??= new Checkpointing(this.#checkpointDir, this.batchDurationMs, this.#stateful, this.#inputs);
+      this.#checkpointing ??= new Checkpointing(this.#checkpointDir, this.batchDurationMs, this.graph.stateful, this.graph.inputs);
     }
     this.#state = 'ACTIVE';
     StreamingContext.#active.add(this);
-    for (const input of this.#inputs) input.start();
-    this.#rememberAlongWindows();
+    for (const input of this.graph.inputs) input.start();
+    this.graph.remember(this.#rememberMs);
     const now = this.#clock.now();
     let next = (Math.floor(now / this.batchDurationMs) + 1) * this.batchDurationMs;
     if (this.#recoveredAt !== undefined) next = this.#recoveredAt + this.batchDurationMs;
@@ -275,7 +264,7 @@ export class StreamingContext {
     StreamingContext.#active.delete(this);
     this.#cancelTimer?.();
     if (wasActive) {
-      await Promise.all(this.#inputs.map((i) => i.stop()));
+      await Promise.all(this.graph.inputs.map((i) => i.stop()));
       if (graceful) {
         const next = (this.#lastBatch ?? Math.floor(this.#clock.now() / this.batchDurationMs) * this.batchDurationMs) + this.batchDurationMs;
         this.#generate(next);
@@ -284,7 +273,7 @@ export class StreamingContext {
       }
       await this.#scheduler.idle();
     }
-    for (const input of this.#inputs) input.dispose();
+    for (const input of this.graph.inputs) input.dispose();
     if (stopSparkContext) await this.sparkContext.stop();
     for (const w of this.#waiters) w.resolve();
     this.#waiters.clear();
@@ -340,40 +329,6 @@ export class StreamingContext {
     }
   }
 
-  /** @internal */
-  registerStream(stream: DStream<unknown>): void {
-    this.#streams.push(stream);
-  }
-
-  /**
-   * @internal Creates a keyed state stream, whose state is committed every batch before the
-   * outputs run. Built here rather than in DStream: StateDStream extends DStream, so DStream
-   * cannot import it.
-   */
-  stateStream<K, S>(parent: DStream<unknown>, config: StateStreamConfig<K, S>): StateDStream<K, S> {
-    const stream = new StateDStream<K, S>(this, parent, config);
-    this.#stateful.push(stream);
-    return stream;
-  }
-
-  /** @internal An incremental window (reduceByKeyAndWindow with an inverse): state, like keyed state. */
-  reducedWindowStream<K, V>(parent: DStream<unknown>, config: ReducedWindowConfig): ReducedWindowedDStream<K, V> {
-    const stream = new ReducedWindowedDStream<K, V>(this, parent, config);
-    this.#stateful.push(stream);
-    return stream;
-  }
-
-  /** @internal The stream of mapped records over a mapWithState state stream. */
-  mappedStateStream<K, S, U>(state: StateDStream<K, [S, number]>): MapWithStateDStream<K, S, U> {
-    return new MapWithStateDStream<K, S, U>(this, state);
-  }
-
-  /** @internal */
-  registerOutput(stream: DStream<unknown>, fn: ForeachRDDFunction<unknown>): void {
-    this.assertDefinable();
-    this.#outputs.push({ stream, fn });
-  }
-
   #schedule(time: number): void {
     this.#cancelTimer = this.#clock.schedule(time, () => {
       if (this.#state !== 'ACTIVE') return;
@@ -386,44 +341,16 @@ export class StreamingContext {
   #generate(time: number): void {
     this.#lastBatch = time;
     const submissionTime = this.#clock.now();
+    let batch: BatchJobs = { jobs: [], stateOperators: [] };
     let generationError: Error | undefined;
-    const jobs: (() => Promise<void>)[] = [];
-    const stateOperators: StateOperatorProgress[] = [];
     try {
-      for (const stream of this.#stateful) {
-        const commit = stream.commitJob(time);
-        if (commit) jobs.push(async () => void stateOperators.push(await commit()));
-      }
-      for (const { stream, fn } of this.#outputs) {
-        // A windowed stream has RDDs, and runs its outputs, only at multiples of its slide.
-        if (!stream.isTimeValid(time)) continue;
-        const rdd = stream.getOrCompute(time) ?? this.sparkContext.emptyRDD();
-        jobs.push(async () => fn(rdd, time));
-      }
+      batch = this.graph.generateJobs(time);
     } catch (e) {
       generationError = e instanceof Error ? e : new Error(String(e));
     }
-    const numRecords = this.#inputs.reduce((n, i) => n + i.numRecords(time), 0);
+    const numRecords = this.graph.numRecords(time);
     this.#checkpointing?.noteGenerated(time);
-    this.#scheduler.submit({ time, numRecords, submissionTime, jobs, generationError, stateOperators });
-  }
-
-  /**
-   * How long each stream keeps its RDDs: what `remember` asks, and for the parents of a window its
-   * length on top of what the window itself keeps, as Spark's DStream.remember. Streams are
-   * registered parents first, so one pass from the last covers every child before its parents.
-   */
-  #rememberAlongWindows(): void {
-    for (const s of this.#streams) s.rememberMs = this.#rememberMs;
-    for (const s of [...this.#streams].reverse()) {
-      for (const p of s.parents) p.rememberMs = Math.max(p.rememberMs, s.rememberMs + s.parentRememberMs);
-    }
-  }
-
-  /** After batch `time`: frees what no later batch reads again. */
-  #forget(time: number): void {
-    for (const s of this.#streams) s.clearBefore(time - s.rememberMs);
-    for (const i of this.#inputs) i.release(time - i.rememberMs);
+    this.#scheduler.submit({ time, numRecords, submissionTime, ...batch, generationError });
   }
 
   #reportError(e: Error): void {

@@ -1,0 +1,136 @@
+import type { RDD } from '../rdd/rdd.js';
+import type { DStream, ForeachRDDFunction } from './dstream.js';
+import type { InputDStream } from './input-dstream.js';
+import type { StateOperatorProgress } from './listener.js';
+import { ReducedWindowedDStream, type ReducedWindowConfig } from './reduced-window-dstream.js';
+import { MapWithStateDStream, StateDStream, type StateStreamConfig } from './state-dstream.js';
+import type { StatefulStream } from './stateful-stream.js';
+import type { StreamingContext } from './streaming-context.js';
+import { TransformedDStream } from './transformed-dstream.js';
+import { WindowedDStream } from './windowed-dstream.js';
+
+/** One batch's work, bound to its RDDs: stateful commits first, then the outputs in order. */
+export interface BatchJobs {
+  readonly jobs: (() => Promise<void>)[];
+  /** Filled by the state commits as they run. */
+  readonly stateOperators: StateOperatorProgress[];
+}
+
+/**
+ * The graph of one streaming context, as Spark's DStreamGraph: its streams, inputs, stateful
+ * streams and outputs; the jobs of a batch; how long each stream keeps its RDDs. Derived streams
+ * are created here rather than in DStream because they extend DStream, which cannot import them.
+ */
+export class DStreamGraph {
+  readonly #ssc: StreamingContext;
+  /** Every stream, in definition order: a stream's parents always come before it. */
+  readonly #streams: DStream<unknown>[] = [];
+  readonly #inputs: InputDStream<unknown>[] = [];
+  readonly #stateful: StatefulStream[] = [];
+  readonly #outputs: { stream: DStream<unknown>; fn: ForeachRDDFunction<unknown> }[] = [];
+
+  constructor(ssc: StreamingContext) {
+    this.#ssc = ssc;
+  }
+
+  get inputs(): readonly InputDStream<unknown>[] {
+    return this.#inputs;
+  }
+
+  get stateful(): readonly StatefulStream[] {
+    return this.#stateful;
+  }
+
+  get hasOutputs(): boolean {
+    return this.#outputs.length > 0;
+  }
+
+  /** Called by every DStream constructor. */
+  register(stream: DStream<unknown>): void {
+    this.#streams.push(stream);
+  }
+
+  addInput<S extends InputDStream<any>>(input: S): S {
+    this.#inputs.push(input);
+    return input;
+  }
+
+  addOutput(stream: DStream<unknown>, fn: ForeachRDDFunction<unknown>): void {
+    this.#outputs.push({ stream, fn });
+  }
+
+  // ---- derived streams ----
+
+  transformed<T>(op: string, parents: readonly DStream<unknown>[], fn: (rdds: RDD<unknown>[], time: number) => RDD<T>): DStream<T> {
+    return new TransformedDStream<T>(this.#ssc, op, parents, fn);
+  }
+
+  windowed<T>(parent: DStream<unknown>, windowMs: number, slideMs: number): DStream<T> {
+    return new WindowedDStream<T>(this.#ssc, parent, windowMs, slideMs);
+  }
+
+  /** A keyed state stream, committed every batch before the outputs run. */
+  state<K, S>(parent: DStream<unknown>, config: StateStreamConfig<K, S>): StateDStream<K, S> {
+    return this.#addStateful(new StateDStream<K, S>(this.#ssc, parent, config));
+  }
+
+  /** The stream of mapped records over a mapWithState state stream. */
+  mappedState<K, S, U>(state: StateDStream<K, [S, number]>): MapWithStateDStream<K, S, U> {
+    return new MapWithStateDStream<K, S, U>(this.#ssc, state);
+  }
+
+  /** An incremental window (reduceByKeyAndWindow with an inverse): state, like keyed state. */
+  reducedWindow<K, V>(parent: DStream<unknown>, config: ReducedWindowConfig): ReducedWindowedDStream<K, V> {
+    return this.#addStateful(new ReducedWindowedDStream<K, V>(this.#ssc, parent, config));
+  }
+
+  #addStateful<S extends StatefulStream>(stream: S): S {
+    this.#stateful.push(stream);
+    return stream;
+  }
+
+  // ---- batches ----
+
+  /**
+   * Binds batch `time`'s RDDs now, so inputs are cut at the tick; the jobs run later. Throws what
+   * generating an RDD threw (a `transform` function).
+   */
+  generateJobs(time: number): BatchJobs {
+    const jobs: (() => Promise<void>)[] = [];
+    const stateOperators: StateOperatorProgress[] = [];
+    for (const stream of this.#stateful) {
+      const commit = stream.commitJob(time);
+      if (commit) jobs.push(async () => void stateOperators.push(await commit()));
+    }
+    for (const { stream, fn } of this.#outputs) {
+      // A windowed stream has RDDs, and runs its outputs, only at multiples of its slide.
+      if (!stream.isTimeValid(time)) continue;
+      const rdd = stream.getOrCompute(time) ?? this.#ssc.sparkContext.emptyRDD();
+      jobs.push(async () => fn(rdd, time));
+    }
+    return { jobs, stateOperators };
+  }
+
+  /** Records the inputs contributed to batch `time`. */
+  numRecords(time: number): number {
+    return this.#inputs.reduce((n, i) => n + i.numRecords(time), 0);
+  }
+
+  /**
+   * Sets how long each stream keeps its RDDs: `rememberMs`, and for the parents of a window its
+   * length on top of what the window itself keeps, as Spark's DStream.remember. One pass from the
+   * last stream defined covers every child before its parents.
+   */
+  remember(rememberMs: number): void {
+    for (const s of this.#streams) s.rememberMs = rememberMs;
+    for (const s of [...this.#streams].reverse()) {
+      for (const p of s.parents) p.rememberMs = Math.max(p.rememberMs, s.rememberMs + s.parentRememberMs);
+    }
+  }
+
+  /** After batch `time`: frees what no later batch reads again. */
+  forget(time: number): void {
+    for (const s of this.#streams) s.clearBefore(time - s.rememberMs);
+    for (const i of this.#inputs) i.release(time - i.rememberMs);
+  }
+}

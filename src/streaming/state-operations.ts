@@ -1,0 +1,45 @@
+import { add } from '../add.js';
+import { IllegalArgumentError } from '../errors.js';
+import { isSumUpdate } from '../plan/recognize.js';
+import { asRDD, type RDD } from '../rdd/rdd.js';
+import type { SparkContext } from '../rdd/spark-context.js';
+import type { StateStreamConfig, UpdateStateOptions } from './state-dstream.js';
+import type { StateSpec } from './state-spec.js';
+
+/** A stateful operator's partition count: `n` when given (a positive integer), else `fallback`. */
+export function statePartitions(op: string, n: number | undefined, fallback: number): number {
+  if (n === undefined) return fallback;
+  if (!Number.isInteger(n) || n < 1) throw new IllegalArgumentError(`${op}: numPartitions must be a positive integer, got ${n}`);
+  return n;
+}
+
+/** updateStateByKey's state stream: the update function prepared for the workers. */
+export function updateStateConfig<K, S>(
+  sc: SparkContext,
+  updateFn: (newValues: any[], lastState: S | null) => S | null | undefined,
+  opts: UpdateStateOptions<K, S>,
+): StateStreamConfig<K, S> {
+  const op = 'updateStateByKey';
+  const fn = sc.prepareFunction(updateFn, op, opts.context);
+  // The seed's summing update lets values be summed map-side (and the byte-level kernel count them).
+  const combineWith = sc.fastPath && isSumUpdate(fn) ? sc.prepareFunction(add, op) : undefined;
+  return {
+    op,
+    partitions: statePartitions(op, opts.numPartitions, sc.defaultParallelism),
+    initial: opts.initialRDD && asRDD(sc, opts.initialRDD),
+    update: (_time, loading) => (loading ? { kind: 'update', fn: null } : { kind: 'update', fn, combineWith }),
+  };
+}
+
+/** mapWithState's state stream: states stored as `[state, lastUpdatedMs]`. */
+export function mapWithStateConfig<K, V, S, U>(sc: SparkContext, spec: StateSpec<K, V, S, U>): StateStreamConfig<K, [S, number]> {
+  const op = 'mapWithState';
+  const fn = sc.prepareFunction(spec.fn, op, spec.contextValues);
+  const { timeoutMs } = spec;
+  return {
+    op,
+    partitions: statePartitions(op, spec.partitions, sc.defaultParallelism),
+    initial: spec.initial && (asRDD(sc, spec.initial) as RDD<[K, [S, number]]>),
+    update: (time, loading) => ({ kind: 'map', fn: loading ? null : fn, time, timeoutMs }),
+  };
+}
