@@ -199,16 +199,20 @@ describe.each(MASTERS)('windows under %s', (master) => {
 
   it('recovers window state and panes from a checkpoint: batches added before the restart leave after it', async () => {
     const cp = mkdtempSync(join(dir, 'recover-'));
-    const run = async (batches: [string, number][][], count: number, startMs: number) => {
+    const run = async (batches: [string, number][][], count: number, startMs: number, partitions = 2, opts = {}) => {
       const clock = new ManualClock(startMs);
       const outputs: [string, number][][] = [];
-      const ssc = StreamingContext.getOrCreate(cp, () => {
-        const ssc = new StreamingContext(sc, 1, { clock });
-        ssc.checkpoint(cp);
-        ssc.queueStream(batches).reduceByKeyAndWindow(add, sub, 3, 1, 2, ([, n]) => n !== 0).checkpoint(1)
-          .foreachRDD(async (rdd) => void outputs.push(sorted(await rdd.collect())));
-        return ssc;
-      });
+      const ssc = StreamingContext.getOrCreate(
+        cp,
+        () => {
+          const ssc = new StreamingContext(sc, 1, { clock });
+          ssc.checkpoint(cp);
+          ssc.queueStream(batches).reduceByKeyAndWindow(add, sub, 3, 1, partitions, ([, n]) => n !== 0).checkpoint(1)
+            .foreachRDD(async (rdd) => void outputs.push(sorted(await rdd.collect())));
+          return ssc;
+        },
+        opts,
+      );
       let done = 0;
       ssc.addStreamingListener({ onBatchCompleted: () => void done++ });
       ssc.start();
@@ -224,5 +228,10 @@ describe.each(MASTERS)('windows under %s', (master) => {
     // The restarted program's queue holds batches 4 and 5; batches 1–3 leave from the checkpoint.
     const after = await run(PAIRS.slice(3), 4, 3000);
     expect(after).toEqual([4, 5, 6, 7].map((t) => sums(windowAt(PAIRS, t, 3)).filter(([, n]) => n !== 0)));
+    // Another partition count cannot take the checkpointed panes: a clear error, and the way out.
+    const e = await run([], 1, 7000, 3).catch((err) => err);
+    expect(e.code).toBe('CHISPA_ERR_ILLEGAL_STATE');
+    expect(e.message).toContain("Checkpointed window 'reduceByKeyAndWindow#0' has 2 partitions; the program now asks for 3");
+    expect(await run([[['z', 1]]], 1, 7000, 3, { dropState: ['reduceByKeyAndWindow#0'] })).toEqual([[['z', 1]]]);
   });
 });

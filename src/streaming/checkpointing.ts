@@ -7,8 +7,9 @@ import type { StatefulStream } from './stateful-stream.js';
 /** Options of recovery (`StreamingContext.getOrCreate`). */
 export interface RecoveryOptions {
   /**
-   * Ids of checkpointed stateful operators whose state may be dropped because the program no
-   * longer has them (or has renamed them). Without this, such state is an error.
+   * Ids of checkpointed stateful operators whose state is dropped: the program no longer has them,
+   * has renamed them, or cannot take their state as it is (a window with another partition
+   * count). Without this, such state is an error. The program's operators then start empty.
    */
   dropState?: readonly string[];
 }
@@ -78,12 +79,12 @@ export class Checkpointing {
     const drop = new Set(opts.dropState ?? []);
     const byId = new Map(this.#stateful.map((s) => [s.id, s]));
     for (const op of cp.operators) {
+      if (drop.has(op.id)) {
+        log.warn(`dropping checkpointed state of '${op.id}' (${op.kind}) from ${cp.path}, as asked`);
+        continue;
+      }
       const stream = byId.get(op.id);
       if (!stream || stream.kind !== op.kind) {
-        if (drop.has(op.id)) {
-          log.warn(`dropping checkpointed state of '${op.id}' (${op.kind}) from ${cp.path}, as asked`);
-          continue;
-        }
         const why = stream
           ? `the program's operator '${op.id}' is now ${stream.kind}, which cannot take ${op.kind} state`
           : `the program has no stateful operator '${op.id}' any more (ids now: ${[...byId.keys()].map((k) => `'${k}'`).join(', ') || 'none'})`;
