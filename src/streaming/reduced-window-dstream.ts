@@ -8,6 +8,7 @@ import { DStream } from './dstream.js';
 import type { StateOperatorProgress } from './listener.js';
 import type { StatefulStream } from './stateful-stream.js';
 import { countKeys } from './state-dstream.js';
+import type { StreamingContext } from './streaming-context.js';
 
 /** What an incremental window needs: its durations, partitions and functions. */
 export interface ReducedWindowConfig {
@@ -43,7 +44,7 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
   id = '';
 
   /** @internal */
-  constructor(ssc: DStream<unknown>['ssc'], parent: DStream<unknown>, config: ReducedWindowConfig) {
+  constructor(ssc: StreamingContext, parent: DStream<unknown>, config: ReducedWindowConfig) {
     super(ssc);
     this.parents = [parent];
     this.#config = config;
