@@ -1,4 +1,5 @@
 import { NotAPairError } from '../errors.js';
+import type { ValueWriter } from '../memory/value-codec.js';
 import { compileFunction } from '../plan/ship.js';
 import type { FnRef, NarrowOp } from '../plan/task.js';
 import { fuse, isElementOp, type ElementOp } from './fuse.js';
@@ -18,6 +19,13 @@ export interface Consumer {
    * combiner built them, instead of one push per key (the state merge keeps them as they are).
    */
   takeGroups?(groups: KeyMap<unknown[]>): void;
+  /**
+   * Optional: takes a `[key, value]` record whose key is already encoded (`key.buf[0,
+   * key.length)`, value codec) and that no other record of the task shares, so a shuffle writer
+   * hashes and copies the bytes with nothing to combine, decode or re-encode (the splitCount
+   * kernel's distinct tokens). A task feeds its sink either this way or by `push`, never both.
+   */
+  pushEncodedDistinct?(key: ValueWriter, value: unknown): void;
 }
 
 /** An error raised inside an operator, tagged with the operator's name. */

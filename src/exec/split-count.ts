@@ -1,15 +1,18 @@
+import { isUtf8 } from 'node:buffer';
 import { FNV_OFFSET, FNV_PRIME, fnv1a } from '../memory/fnv.js';
 import { LineSegmentView } from '../memory/line-segment.js';
-import { utf8Slice } from '../memory/value-codec.js';
+import { utf8Slice, ValueWriter } from '../memory/value-codec.js';
 import type { Kernel, LineRange } from '../plan/task.js';
 import type { Consumer } from './pipeline.js';
 
 /**
  * The seed's WordCount map side on bytes: tokenise every line of the partition on the separator
  * and count each distinct token in an open-addressing table over the shared batch itself, with no
- * JavaScript string per word. Each distinct token is decoded once, when first seen, and the
- * `[word, count × value]` pairs go to the sink (the shuffle writer, whose combiner also merges two
- * byte sequences that decode to the same string, as two invalid sequences both becoming U+FFFD).
+ * JavaScript string per word. When every token is valid UTF-8, the `[word, count × value]` pairs go
+ * to the shuffle writer with the word still as bytes (`pushEncodedDistinct`): its encoding is a tag,
+ * a length and those bytes, so no word is decoded, combined or re-encoded on the map side. Otherwise
+ * each distinct token is decoded and pushed, and the writer's combiner merges byte sequences that
+ * decode to the same string (two invalid sequences both becoming U+FFFD, or one and a real U+FFFD).
  *
  * Splitting bytes on an ASCII separator and decoding each token gives the same strings as decoding
  * the line and splitting it: an ASCII byte is never part of a multi-byte sequence, and a decoder
@@ -28,8 +31,19 @@ export function runSplitCount(kernel: Extract<Kernel, { kind: 'splitCount' }>, r
       else tokenise(table, segment, bytes, offsets[i], offsets[i + 1], sep);
     }
   }
-  const { words, counts } = table;
-  for (let i = 0; i < words.length; i++) out.push([words[i], counts[i] * kernel.value]);
+  const { size, counts } = table;
+  if (!table.invalidUtf8 && out.pushEncodedDistinct) {
+    // Distinct valid UTF-8 byte sequences decode to distinct strings: the tokens are the
+    // partition's distinct keys already, and their bytes are their encoding.
+    const key = new ValueWriter(256);
+    for (let i = 0; i < size; i++) {
+      key.reset();
+      table.encodeToken(i, key);
+      out.pushEncodedDistinct(key, counts[i] * kernel.value);
+    }
+  } else {
+    for (let i = 0; i < size; i++) out.push([table.token(i), counts[i] * kernel.value]);
+  }
   out.end();
 }
 
@@ -69,7 +83,9 @@ function tokenise(table: TokenTable, segment: number, bytes: Uint8Array, start: 
 
 /** Distinct tokens by bytes: where each first occurs (segment, start, length), its hash and count. */
 class TokenTable {
-  readonly words: string[] = [];
+  size = 0;
+  /** Some token is not valid UTF-8: two such byte sequences may decode to one string (U+FFFD). */
+  invalidUtf8 = false;
   counts = new Float64Array(1024);
   #segments: Uint8Array[] = [];
   #buffers: Buffer[] = [];
@@ -99,16 +115,28 @@ class TokenTable {
       }
       slot = (slot + 1) & this.#mask;
     }
-    const e = this.words.length;
+    const e = this.size++;
     if (e === this.#seg.length) this.#growEntries();
     this.#seg[e] = segment;
     this.#start[e] = start;
     this.#len[e] = len;
     this.#hash[e] = h;
     this.counts[e] = 1;
-    this.words.push(utf8Slice(this.#buffers[segment], start, end));
+    if (!this.invalidUtf8 && !isAscii(bytes, start, end) && !isUtf8(bytes.subarray(start, end))) this.invalidUtf8 = true;
     this.#slots[slot] = e;
-    if (this.words.length * 2 > this.#slots.length) this.#rehash();
+    if (this.size * 2 > this.#slots.length) this.#rehash();
+  }
+
+  /** Token `e` decoded (invalid UTF-8 as U+FFFD). */
+  token(e: number): string {
+    const start = this.#start[e];
+    return utf8Slice(this.#buffers[this.#seg[e]], start, start + this.#len[e]);
+  }
+
+  /** Appends token `e`, valid UTF-8, to `out` as the string it decodes to, without decoding it. */
+  encodeToken(e: number, out: ValueWriter): void {
+    const start = this.#start[e];
+    out.writeUtf8(this.#segments[this.#seg[e]], start, start + this.#len[e]);
   }
 
   #equal(e: number, bytes: Uint8Array, start: number, len: number): boolean {
@@ -134,7 +162,7 @@ class TokenTable {
   #rehash(): void {
     const slots = new Int32Array(this.#slots.length * 2).fill(-1);
     const mask = slots.length - 1;
-    for (let e = 0; e < this.words.length; e++) {
+    for (let e = 0; e < this.size; e++) {
       let slot = this.#hash[e] & mask;
       while (slots[slot] !== -1) slot = (slot + 1) & mask;
       slots[slot] = e;
@@ -142,4 +170,9 @@ class TokenTable {
     this.#slots = slots;
     this.#mask = mask;
   }
+}
+
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i] >= 0x80) return false;
+  return true;
 }

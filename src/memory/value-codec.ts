@@ -118,6 +118,20 @@ export class ValueWriter {
     }
   }
 
+  /**
+   * Appends the string whose UTF-8 bytes are `src[start, end)`, which must be valid UTF-8: the
+   * very bytes `write` gives for the decoded string, without decoding it (the splitCount kernel's
+   * keys, which are byte ranges of the batch).
+   */
+  writeUtf8(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(5);
+    this.buf[this.length] = Tag.String;
+    this.buf.writeUInt32LE(n, this.length + 1);
+    this.length += 5;
+    this.appendBytes(src, start, end);
+  }
+
   #tag(t: number): void {
     this.ensure(1);
     this.buf[this.length++] = t;
