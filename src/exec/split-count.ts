@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { ByteKeyTable } from '../memory/byte-key-table.js';
 import { FNV_OFFSET, FNV_PRIME, fnv1a } from '../memory/fnv.js';
 import { LineSegmentView } from '../memory/line-segment.js';
 import { utf8Slice, ValueWriter } from '../memory/value-codec.js';
@@ -81,94 +82,48 @@ function tokenise(table: TokenTable, segment: number, bytes: Uint8Array, start: 
   table.count(segment, t, end, fnv1a(bytes, t, end));
 }
 
-/** Distinct tokens by bytes: where each first occurs (segment, start, length), its hash and count. */
+/** The partition's distinct tokens (a {@link ByteKeyTable} over its segments) and their counts. */
 class TokenTable {
-  size = 0;
+  readonly #keys = new ByteKeyTable();
+  readonly #buffers: Buffer[] = [];
+  counts = new Float64Array(1024);
   /** Some token is not valid UTF-8: two such byte sequences may decode to one string (U+FFFD). */
   invalidUtf8 = false;
-  counts = new Float64Array(1024);
-  #segments: Uint8Array[] = [];
-  #buffers: Buffer[] = [];
-  #seg = new Int32Array(1024);
-  #start = new Int32Array(1024);
-  #len = new Int32Array(1024);
-  #hash = new Int32Array(1024);
-  #slots = new Int32Array(2048).fill(-1);
-  #mask = 2047;
+
+  get size(): number {
+    return this.#keys.size;
+  }
 
   addSegment(bytes: Uint8Array): number {
-    this.#segments.push(bytes);
     this.#buffers.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return this.#segments.length - 1;
+    return this.#keys.addBuffer(bytes);
   }
 
   count(segment: number, start: number, end: number, h: number): void {
-    const len = end - start;
-    const bytes = this.#segments[segment];
-    let slot = h & this.#mask;
-    for (;;) {
-      const e = this.#slots[slot];
-      if (e === -1) break;
-      if (this.#hash[e] === h && this.#len[e] === len && this.#equal(e, bytes, start, len)) {
-        this.counts[e]++;
-        return;
-      }
-      slot = (slot + 1) & this.#mask;
+    const n = this.#keys.size;
+    const e = this.#keys.intern(segment, start, end, h);
+    if (e < n) {
+      this.counts[e]++;
+      return;
     }
-    const e = this.size++;
-    if (e === this.#seg.length) this.#growEntries();
-    this.#seg[e] = segment;
-    this.#start[e] = start;
-    this.#len[e] = len;
-    this.#hash[e] = h;
+    if (e === this.counts.length) {
+      const grown = new Float64Array(e * 2);
+      grown.set(this.counts);
+      this.counts = grown;
+    }
     this.counts[e] = 1;
+    const bytes = this.#buffers[segment];
     if (!this.invalidUtf8 && !isAscii(bytes, start, end) && !isUtf8(bytes.subarray(start, end))) this.invalidUtf8 = true;
-    this.#slots[slot] = e;
-    if (this.size * 2 > this.#slots.length) this.#rehash();
   }
 
   /** Token `e` decoded (invalid UTF-8 as U+FFFD). */
   token(e: number): string {
-    const start = this.#start[e];
-    return utf8Slice(this.#buffers[this.#seg[e]], start, start + this.#len[e]);
+    return utf8Slice(this.#buffers[this.#keys.bufferOf(e)], this.#keys.startOf(e), this.#keys.endOf(e));
   }
 
   /** Appends token `e`, valid UTF-8, to `out` as the string it decodes to, without decoding it. */
   encodeToken(e: number, out: ValueWriter): void {
-    const start = this.#start[e];
-    out.writeUtf8(this.#segments[this.#seg[e]], start, start + this.#len[e]);
-  }
-
-  #equal(e: number, bytes: Uint8Array, start: number, len: number): boolean {
-    const other = this.#segments[this.#seg[e]];
-    const o = this.#start[e];
-    for (let i = 0; i < len; i++) if (other[o + i] !== bytes[start + i]) return false;
-    return true;
-  }
-
-  #growEntries(): void {
-    const grow = <A extends Int32Array | Float64Array>(a: A): A => {
-      const b = new (a.constructor as new (n: number) => A)(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.#seg = grow(this.#seg);
-    this.#start = grow(this.#start);
-    this.#len = grow(this.#len);
-    this.#hash = grow(this.#hash);
-    this.counts = grow(this.counts);
-  }
-
-  #rehash(): void {
-    const slots = new Int32Array(this.#slots.length * 2).fill(-1);
-    const mask = slots.length - 1;
-    for (let e = 0; e < this.size; e++) {
-      let slot = this.#hash[e] & mask;
-      while (slots[slot] !== -1) slot = (slot + 1) & mask;
-      slots[slot] = e;
-    }
-    this.#slots = slots;
-    this.#mask = mask;
+    out.writeUtf8(this.#buffers[this.#keys.bufferOf(e)], this.#keys.startOf(e), this.#keys.endOf(e));
   }
 }
 
