@@ -3,7 +3,6 @@ import type { ValueWriter } from '../memory/value-codec.js';
 import { compileFunction } from '../plan/ship.js';
 import type { FnRef, NarrowOp } from '../plan/task.js';
 import { fuse, isElementOp, type ElementOp } from './fuse.js';
-import type { KeyMap } from './key-map.js';
 
 /**
  * The narrow operations of a stage as a push chain: the source pushes each record into the first
@@ -14,11 +13,6 @@ import type { KeyMap } from './key-map.js';
 export interface Consumer {
   push(record: unknown): void;
   end(): void;
-  /**
-   * Optional: takes a reduce partition's `[key, values[]]` groups whole, as the groupByKey
-   * combiner built them, instead of one push per key (the state merge keeps them as they are).
-   */
-  takeGroups?(groups: KeyMap<unknown[]>): void;
   /**
    * Optional: takes a `[key, value]` record whose key is already encoded (`key.buf[0,
    * key.length)`, value codec) and that no other record of the task shares, so a shuffle writer

@@ -2,10 +2,9 @@ import { LineSegmentView } from '../memory/line-segment.js';
 import { BlockSection } from '../memory/partitioned-block.js';
 import { readStateBlock } from '../memory/state-block.js';
 import type { SourceDesc } from '../plan/task.js';
-import { createCombiner } from './aggregate.js';
 import { compareValues } from './compare.js';
-import type { KeyMap } from './key-map.js';
 import type { Consumer } from './pipeline.js';
+import { mergeShuffle } from './shuffle-merge.js';
 
 /** Pushes every record of a task's source partition into `out`, then ends it. */
 export function readSource(desc: SourceDesc, out: Consumer): void {
@@ -54,10 +53,5 @@ function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consum
     for (const row of rows) out.push(row[1]);
     return;
   }
-  const combiner = createCombiner(agg);
-  for (const { count, reader } of sections) {
-    for (let i = 0; i < count; i++) combiner.merge(reader.read(), reader.read());
-  }
-  if (agg.kind === 'group' && out.takeGroups) out.takeGroups(combiner.map as KeyMap<unknown[]>);
-  else for (const entry of combiner.map.entries()) out.push(entry);
+  mergeShuffle(sections, agg, out);
 }

@@ -19,16 +19,13 @@ export interface StateResult {
  * and writes a new one; the previous block is untouched, so a failed batch leaves it intact.
  */
 export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): Consumer & { result(): StateResult } {
-  let fresh = new KeyMap<unknown[]>();
+  const fresh = new KeyMap<unknown[]>();
   // Summed map-side (`combineWith`): one partial sum per key arrives instead of the values.
   const summed = desc.update.kind === 'update' && desc.update.combineWith !== undefined;
   return {
     push(x) {
       const [k, values] = x as [unknown, unknown];
       fresh.set(k, summed ? [values] : (values as unknown[]));
-    },
-    takeGroups(groups) {
-      fresh = groups;
     },
     end() {},
     result() {

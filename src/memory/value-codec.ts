@@ -172,6 +172,17 @@ export class ValueWriter {
   }
 }
 
+/**
+ * Whether the encoded key at `buf[pos]` can be matched by its bytes alone, as equal to another
+ * exactly when the bytes are equal, with a `Map`'s SameValueZero: strings, integers, bigints,
+ * booleans, null and undefined. Not other numbers (NaNs with different bit patterns are one key),
+ * nor arrays and objects (a KeyMap compares those by their re-encoding, and lists them last).
+ */
+export function isPlainEncodedKey(buf: Uint8Array, pos: number): boolean {
+  const tag = buf[pos];
+  return tag !== Tag.Float64 && tag !== Tag.Array && tag !== Tag.Object && tag !== Tag.V8;
+}
+
 /** Reads values back from a byte range (usually a Buffer over a SharedArrayBuffer). */
 export class ValueReader {
   readonly buf: Buffer;
