@@ -57,6 +57,10 @@ function updateStateByKey(
     byBytes.set(scratch.buf.toString('latin1', 0, scratch.length), [k, values]);
     hashes.add(fnv1a(scratch.buf, 0, scratch.length));
   }
+  // A recognised sum (`combineWith`: `fn(values, last)` is `sum(values) + (last ?? 0)` or alike)
+  // returns a number state that gets no new values as it is, so the call, with its empty array, is
+  // skipped; not for -0 or NaN, which the call may turn into 0.
+  const idleKeepsState = update.combineWith !== undefined;
   if (prev) {
     scanStateBlock(prev, (buf, start, end, s) => {
       let match: [unknown, unknown[]] | undefined;
@@ -64,6 +68,10 @@ function updateStateByKey(
         const id = buf.toString('latin1', start, end);
         match = byBytes.get(id);
         if (match) byBytes.delete(id);
+      }
+      if (!match && idleKeepsState && typeof s === 'number' && s === s && !Object.is(s, -0)) {
+        out.addEncodedKey(buf, start, end, s);
+        return;
       }
       let next: unknown;
       try {
