@@ -1,6 +1,6 @@
 import { LineSegmentView } from '../memory/line-segment.js';
 import { BlockSection } from '../memory/partitioned-block.js';
-import { readStateBlock } from '../memory/state-block.js';
+import { readStateBlock, stateBlockCount } from '../memory/state-block.js';
 import type { SourceDesc } from '../plan/task.js';
 import { compareValues } from './compare.js';
 import type { Consumer } from './pipeline.js';
@@ -35,6 +35,33 @@ export function readSource(desc: SourceDesc, out: Consumer): void {
       break;
   }
   out.end();
+}
+
+/**
+ * How many records `readSource` would push, when the source knows it without reading them (all
+ * but a keyed shuffle, whose count is its distinct keys): a `count()` with no operations before
+ * it then decodes nothing, as Spark counts a cached block or a state partition by its size.
+ */
+export function sourceCount(desc: SourceDesc): number | undefined {
+  switch (desc.kind) {
+    case 'lines': {
+      let n = 0;
+      for (const range of desc.ranges) {
+        new LineSegmentView(range.sab).markRead();
+        n += range.to - range.from;
+      }
+      return n;
+    }
+    case 'block':
+      return new BlockSection(desc.sab, desc.section).count;
+    case 'shuffle':
+      if (desc.agg.kind !== 'none' && desc.agg.kind !== 'sort') return undefined;
+      return desc.blocks.reduce((n, sab) => n + new BlockSection(sab, desc.section).count, 0);
+    case 'state':
+      return stateBlockCount(desc.sab);
+    case 'empty':
+      return 0;
+  }
 }
 
 /** Reduce side of a shuffle: section `desc.section` of every map task's block. */
