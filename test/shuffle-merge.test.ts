@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { add } from '../src/index.js';
+import { add, SparkContext } from '../src/index.js';
 import { KeyMap } from '../src/exec/key-map.js';
 import { mergeShuffle } from '../src/exec/shuffle-merge.js';
 import { BlockSection, sealBlock } from '../src/memory/partitioned-block.js';
@@ -59,5 +59,59 @@ describe('mergeShuffle', () => {
     const got: unknown[] = [];
     mergeShuffle(sections, { kind: 'group', op: 'groupByKey' }, { push: (x) => void got.push(x), end() {} });
     expect(got).toEqual([['a', [1, 4, 5]], [1, [2, 3]], [['t', 1], [6]]]);
+  });
+});
+
+describe('keeping a merged partition', () => {
+  const sections = () => {
+    const w = new ValueWriter(64);
+    for (const [k, v] of [['a', 1], [2, 2], [['t'], 3], ['a', 4], [NaN, 5]] as const) {
+      w.write(k);
+      w.write(v);
+    }
+    return [new BlockSection(sealBlock([w], [5]), 0)];
+  };
+  const merge = (mergeCombiners: (a: any, b: any) => unknown) => {
+    const got: unknown[] = [];
+    const kept = mergeShuffle(sections(), { kind: 'combine', merge: mergeCombiners, mergeCombiners, op: 'reduceByKey' }, { push: (x) => void got.push(x), end() {} }, true);
+    return { got, kept };
+  };
+
+  it('returns a block of exactly the records it pushed, in order', () => {
+    const { got, kept } = merge(add);
+    const block = new BlockSection(kept!, 0);
+    expect(Array.from({ length: block.count }, () => block.reader.read())).toEqual(got);
+    expect(got).toEqual([['a', 5], [2, 2], [NaN, 5], [['t'], 3]]);
+  });
+
+  it('keeps nothing when a combiner would not decode back as it is', () => {
+    expect(merge(() => -0).kept).toBeUndefined();
+    expect(merge((a, b) => ({ sum: Number(a) + Number(b) })).kept).toBeUndefined();
+  });
+});
+
+describe('jobs over one shuffle under local', () => {
+  it('merge it once: the first job keeps the merged partitions, later ones read them', async () => {
+    const sc = new SparkContext({ master: 'local' });
+    try {
+      let calls = 0;
+      const pairs = sc.parallelize(['a', 'b', 'a', 'c', 'a', 'b'], 3).map((w) => [w, 1] as [string, number]);
+      const counted = pairs.reduceByKey((x, y) => (calls++, x + y), 2);
+      expect(await counted.count()).toBe(3);
+      const afterFirst = calls;
+      expect(afterFirst).toBeGreaterThan(0);
+      expect((await counted.collect()).sort()).toEqual([['a', 3], ['b', 2], ['c', 1]]);
+      expect(await counted.mapValues((v) => v * 10).collect()).toEqual((await counted.collect()).map(([k, v]) => [k, v * 10]));
+      expect(calls).toBe(afterFirst);
+      // Combiners that would not decode back as they are merge again in every job.
+      let objectCalls = 0;
+      const boxed = pairs.combineByKey((v) => ({ n: v }), (c, v) => ({ n: c.n + v }), (c1, c2) => (objectCalls++, { n: c1.n + c2.n }), 2);
+      await boxed.count();
+      const once = objectCalls;
+      expect((await boxed.collect()).map(([k, c]) => [k, c.n]).sort()).toEqual([['a', 3], ['b', 2], ['c', 1]]);
+      expect(objectCalls).toBe(2 * once);
+    } finally {
+      await sc.stop();
+    }
   });
 });

@@ -6,8 +6,12 @@ import { compareValues } from './compare.js';
 import type { Consumer } from './pipeline.js';
 import { mergeShuffle } from './shuffle-merge.js';
 
-/** Pushes every record of a task's source partition into `out`, then ends it. */
-export function readSource(desc: SourceDesc, out: Consumer): void {
+/**
+ * Pushes every record of a task's source partition into `out`, then ends it. With `keep`, a keyed
+ * shuffle's merged partition comes back as a block for later jobs (see `mergeShuffle`).
+ */
+export function readSource(desc: SourceDesc, out: Consumer, keep = false): SharedArrayBuffer | undefined {
+  let kept: SharedArrayBuffer | undefined;
   switch (desc.kind) {
     case 'lines':
       for (const range of desc.ranges) {
@@ -26,7 +30,7 @@ export function readSource(desc: SourceDesc, out: Consumer): void {
       break;
     }
     case 'shuffle':
-      readShuffle(desc, out);
+      kept = readShuffle(desc, out, keep);
       break;
     case 'state':
       for (const pair of readStateBlock(desc.sab)) out.push(pair);
@@ -35,6 +39,7 @@ export function readSource(desc: SourceDesc, out: Consumer): void {
       break;
   }
   out.end();
+  return kept;
 }
 
 /**
@@ -65,12 +70,12 @@ export function sourceCount(desc: SourceDesc): number | undefined {
 }
 
 /** Reduce side of a shuffle: section `desc.section` of every map task's block. */
-function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consumer): void {
+function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consumer, keep: boolean): SharedArrayBuffer | undefined {
   const { agg } = desc;
   const sections = desc.blocks.map((sab) => new BlockSection(sab, desc.section));
   if (agg.kind === 'none') {
     for (const { count, reader } of sections) for (let i = 0; i < count; i++) out.push(reader.read());
-    return;
+    return undefined;
   }
   if (agg.kind === 'sort') {
     const rows: [unknown, unknown][] = [];
@@ -78,7 +83,7 @@ function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consum
     const sign = agg.ascending ? 1 : -1;
     rows.sort((a, b) => sign * compareValues(a[0], b[0]));
     for (const row of rows) out.push(row[1]);
-    return;
+    return undefined;
   }
-  mergeShuffle(sections, agg, out);
+  return mergeShuffle(sections, agg, out, keep);
 }

@@ -17,13 +17,14 @@ export function runTask(task: Task): TaskResult {
       if (n !== undefined) return { ok: true, threadId, value: n };
     }
     const sink = createSink(task.sink, task.partition);
+    let kept: SharedArrayBuffer | undefined;
     try {
       if (task.kernel && task.source.kind === 'lines') runSplitCount(task.kernel, task.source.ranges, sink);
-      else readSource(task.source, buildChain(task.ops, sink, task.partition));
+      else kept = readSource(task.source, buildChain(task.ops, sink, task.partition), task.keep);
     } catch (e) {
       if (!(e instanceof PartitionDone)) throw e;
     }
-    return { ok: true, threadId, value: sink.result() };
+    return { ok: true, threadId, value: sink.result(), ...(kept ? { kept } : {}) };
   } catch (e) {
     const op = e instanceof OperatorFailure ? e.op : 'task';
     const original = e instanceof OperatorFailure ? e.original : e;

@@ -1,7 +1,7 @@
 import { ByteKeyTable } from '../memory/byte-key-table.js';
 import { fnv1a } from '../memory/fnv.js';
-import type { BlockSection } from '../memory/partitioned-block.js';
-import { isPlainEncodedKey } from '../memory/value-codec.js';
+import { sealBlock, type BlockSection } from '../memory/partitioned-block.js';
+import { isPlainEncodedKey, roundTrips, ValueWriter } from '../memory/value-codec.js';
 import { combinerFold, type KeyedAggregator } from './aggregate.js';
 import { KeyMap } from './key-map.js';
 import type { Consumer } from './pipeline.js';
@@ -16,8 +16,13 @@ import type { Consumer } from './pipeline.js';
  *
  * Keys come out in the order a KeyMap lists them, which is what reducers always gave: in the
  * order first seen, arrays and objects after all the others.
+ *
+ * With `keep`, it also returns the merged partition as a one-section block of `[key, combiner]`
+ * records, in that order, keys copied as the map tasks encoded them, so that later jobs over the
+ * same shuffle read it instead of merging again (see DAGScheduler). Only when every combiner
+ * decodes back exactly ({@link roundTrips}): a later job must see what this one saw.
  */
-export function mergeShuffle(sections: readonly BlockSection[], agg: KeyedAggregator, out: Consumer): void {
+export function mergeShuffle(sections: readonly BlockSection[], agg: KeyedAggregator, out: Consumer, keep = false): SharedArrayBuffer | undefined {
   const fold = combinerFold(agg);
   const table = new ByteKeyTable();
   const byValue = new KeyMap<number>();
@@ -71,6 +76,22 @@ export function mergeShuffle(sections: readonly BlockSection[], agg: KeyedAggreg
     reader.pos = table.startOf(e);
     return reader.read();
   };
-  for (let k = 0; k < combiners.length; k++) if (!compound[k]) out.push([keyOf(k), combiners[k]]);
-  for (let k = 0; k < combiners.length; k++) if (compound[k]) out.push([keyOf(k), combiners[k]]);
+  const order: number[] = [];
+  for (let k = 0; k < combiners.length; k++) if (!compound[k]) order.push(k);
+  for (let k = 0; k < combiners.length; k++) if (compound[k]) order.push(k);
+  let kept: SharedArrayBuffer | undefined;
+  if (keep) {
+    const w = new ValueWriter(1024);
+    const copied = order.every((k) => {
+      const c = combiners[k];
+      if (!roundTrips(c)) return false;
+      const e = tableEntry[k];
+      if (e === -1) w.write([decoded[k], c]);
+      else w.writeEncodedPair(sections[table.bufferOf(e)].reader.buf, table.startOf(e), table.endOf(e), c);
+      return true;
+    });
+    if (copied) kept = sealBlock([w], [order.length]);
+  }
+  for (const k of order) out.push([keyOf(k), combiners[k]]);
+  return kept;
 }

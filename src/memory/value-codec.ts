@@ -132,6 +132,16 @@ export class ValueWriter {
     this.appendBytes(src, start, end);
   }
 
+  /** Appends the pair `[key, value]` whose key is already encoded: `src[start, end)`, copied as is. */
+  writeEncodedPair(src: Uint8Array, start: number, end: number, value: unknown): void {
+    this.ensure(5);
+    this.buf[this.length] = Tag.Array;
+    this.buf.writeUInt32LE(2, this.length + 1);
+    this.length += 5;
+    this.appendBytes(src, start, end);
+    this.write(value);
+  }
+
   #tag(t: number): void {
     this.ensure(1);
     this.buf[this.length++] = t;
@@ -181,6 +191,24 @@ export class ValueWriter {
 export function isPlainEncodedKey(buf: Uint8Array, pos: number): boolean {
   const tag = buf[pos];
   return tag !== Tag.Float64 && tag !== Tag.Array && tag !== Tag.Object && tag !== Tag.V8;
+}
+
+/**
+ * Whether `v` decodes as exactly what was encoded, a primitive that is neither -0 (it is written
+ * as 0) nor a symbol; objects may come back as something else (a class instance as a plain object).
+ */
+export function roundTrips(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return true;
+    case 'number':
+      return !Object.is(v, -0);
+    default:
+      return v === null;
+  }
 }
 
 /** Reads values back from a byte range (usually a Buffer over a SharedArrayBuffer). */
