@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ClosureCaptureError, FunctionSourceError } from '../src/errors.js';
 import { compileFunction, shipFunction, type ShippedFunction } from '../src/plan/ship.js';
+import { SparkContext } from '../src/rdd/spark-context.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -319,6 +320,25 @@ describe('user programs run through tsx or compiled by tsc', () => {
       expect(loadMethod('parse')('{"a":1}')).toEqual({ a: 1 });
     } finally {
       await rm(outDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SparkContext.prepareFunction on a worker pool', () => {
+  it('ships a closure made again with the same source (a lambda inside foreachRDD) once, under one id', async () => {
+    const sc = new SparkContext({ master: 'local[2]' });
+    try {
+      const perBatch = () => (x: number) => x + 1;
+      const a = sc.prepareFunction(perBatch(), 'map') as ShippedFunction;
+      const b = sc.prepareFunction(perBatch(), 'mapPartitions') as ShippedFunction;
+      expect(b).toBe(a);
+      expect(sc.prepareFunction((x: number) => x + 2, 'map')).not.toBe(a);
+      // A context travels with its function: the same source with a context is shipped apart.
+      const withK = fromSource('x => x + k') as (x: number) => number;
+      const one = sc.prepareFunction(withK, 'map', { k: 1 }) as ShippedFunction;
+      expect((sc.prepareFunction(withK, 'map', { k: 2 }) as ShippedFunction).id).not.toBe(one.id);
+    } finally {
+      await sc.stop();
     }
   });
 });

@@ -2,27 +2,27 @@ import type { Aggregator } from '../plan/task.js';
 import { KeyMap } from './key-map.js';
 import { guarded, OperatorFailure, resolveFn } from './pipeline.js';
 
+/** The aggregators that combine by key; `none` and `sort` move records without combining. */
+export type KeyedAggregator = Extract<Aggregator, { kind: 'combine' | 'group' | 'cogroup' }>;
+
 /**
- * Combining records by key, the same on both sides of a shuffle: the map side folds values into
- * combiners (`add`), the reduce side folds combiners from every map task (`merge`). Keyed
- * aggregators only; `none` and `sort` move records without combining.
+ * Combining records by key, on both sides of a shuffle: the map side folds values into combiners
+ * (a {@link Combiner}'s `add`), the reduce side folds the combiners every map task wrote
+ * ({@link combinerFold}, driven by shuffle-merge.ts).
  */
 export interface Combiner {
   /** Map side: fold one `[key, value]` record in. */
   add(key: unknown, value: unknown): void;
-  /** Reduce side: fold one combiner written by a map task in. */
-  merge(key: unknown, combiner: unknown): void;
   /** The combiners by key. */
   readonly map: KeyMap<unknown>;
 }
 
-export function createCombiner(agg: Aggregator): Combiner {
+export function createCombiner(agg: KeyedAggregator): Combiner {
   const map = new KeyMap<unknown>();
   switch (agg.kind) {
     case 'combine': {
       const create = agg.create ? resolveFn(agg.create) : undefined;
       const mergeValue = resolveFn(agg.merge);
-      const mergeCombiners = resolveFn(agg.mergeCombiners);
       const op = agg.op;
       return {
         add(k, v) {
@@ -34,10 +34,6 @@ export function createCombiner(agg: Aggregator): Combiner {
             throw new OperatorFailure(op, e);
           }
         },
-        merge(k, c2) {
-          const c = map.get(k);
-          map.set(k, c === undefined ? c2 : guarded(op, () => mergeCombiners(c, c2)));
-        },
         map,
       };
     }
@@ -48,38 +44,47 @@ export function createCombiner(agg: Aggregator): Combiner {
           if (vs) vs.push(v);
           else map.set(k, [v]);
         },
-        merge(k, more) {
-          const vs = map.get(k) as unknown[] | undefined;
-          if (vs) for (const v of more as unknown[]) vs.push(v);
-          else map.set(k, more);
-        },
         map,
       };
     case 'cogroup': {
       const sides = agg.sides;
-      const slot = (k: unknown): unknown[][] => {
-        let s = map.get(k) as unknown[][] | undefined;
-        if (!s) {
-          s = Array.from({ length: sides }, () => []);
-          map.set(k, s);
-        }
-        return s;
-      };
       return {
         add(k, tagged) {
           const [side, v] = tagged as [number, unknown];
-          slot(k)[side].push(v);
-        },
-        merge(k, more) {
-          const s = slot(k);
-          (more as unknown[][]).forEach((vs, i) => {
-            for (const v of vs) s[i].push(v);
-          });
+          let s = map.get(k) as unknown[][] | undefined;
+          if (!s) map.set(k, (s = Array.from({ length: sides }, () => [])));
+          s[side].push(v);
         },
         map,
       };
     }
-    default:
-      throw new TypeError(`aggregator '${agg.kind}' does not combine by key`);
+  }
+}
+
+/**
+ * Reduce side: folds `more`, a combiner a map task wrote for a key, into the key's combiner so far
+ * (`undefined` when there is none yet), and returns the key's new combiner.
+ */
+export function combinerFold(agg: KeyedAggregator): (so: unknown, more: unknown) => unknown {
+  switch (agg.kind) {
+    case 'combine': {
+      const mergeCombiners = resolveFn(agg.mergeCombiners);
+      const op = agg.op;
+      return (c, more) => (c === undefined ? more : guarded(op, () => mergeCombiners(c, more)));
+    }
+    case 'group':
+      return (vs, more) => {
+        if (vs === undefined) return more;
+        for (const v of more as unknown[]) (vs as unknown[]).push(v);
+        return vs;
+      };
+    case 'cogroup':
+      return (s, more) => {
+        if (s === undefined) return more;
+        (more as unknown[][]).forEach((vs, i) => {
+          for (const v of vs) (s as unknown[][])[i].push(v);
+        });
+        return s;
+      };
   }
 }

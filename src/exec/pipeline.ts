@@ -1,8 +1,8 @@
 import { NotAPairError } from '../errors.js';
+import type { ValueWriter } from '../memory/value-codec.js';
 import { compileFunction } from '../plan/ship.js';
 import type { FnRef, NarrowOp } from '../plan/task.js';
 import { fuse, isElementOp, type ElementOp } from './fuse.js';
-import type { KeyMap } from './key-map.js';
 
 /**
  * The narrow operations of a stage as a push chain: the source pushes each record into the first
@@ -14,10 +14,12 @@ export interface Consumer {
   push(record: unknown): void;
   end(): void;
   /**
-   * Optional: takes a reduce partition's `[key, values[]]` groups whole, as the groupByKey
-   * combiner built them, instead of one push per key (the state merge keeps them as they are).
+   * Optional: takes a `[key, value]` record whose key is already encoded (`key.buf[0,
+   * key.length)`, value codec) and that no other record of the task shares, so a shuffle writer
+   * hashes and copies the bytes with nothing to combine, decode or re-encode (the splitCount
+   * kernel's distinct tokens). A task feeds its sink either this way or by `push`, never both.
    */
-  takeGroups?(groups: KeyMap<unknown[]>): void;
+  pushEncodedDistinct?(key: ValueWriter, value: unknown): void;
 }
 
 /** An error raised inside an operator, tagged with the operator's name. */

@@ -1,14 +1,17 @@
 import { LineSegmentView } from '../memory/line-segment.js';
 import { BlockSection } from '../memory/partitioned-block.js';
-import { readStateBlock } from '../memory/state-block.js';
+import { readStateBlock, stateBlockCount } from '../memory/state-block.js';
 import type { SourceDesc } from '../plan/task.js';
-import { createCombiner } from './aggregate.js';
 import { compareValues } from './compare.js';
-import type { KeyMap } from './key-map.js';
 import type { Consumer } from './pipeline.js';
+import { mergeShuffle } from './shuffle-merge.js';
 
-/** Pushes every record of a task's source partition into `out`, then ends it. */
-export function readSource(desc: SourceDesc, out: Consumer): void {
+/**
+ * Pushes every record of a task's source partition into `out`, then ends it. With `keep`, a keyed
+ * shuffle's merged partition comes back as a block for later jobs (see `mergeShuffle`).
+ */
+export function readSource(desc: SourceDesc, out: Consumer, keep = false): SharedArrayBuffer | undefined {
+  let kept: SharedArrayBuffer | undefined;
   switch (desc.kind) {
     case 'lines':
       for (const range of desc.ranges) {
@@ -27,7 +30,7 @@ export function readSource(desc: SourceDesc, out: Consumer): void {
       break;
     }
     case 'shuffle':
-      readShuffle(desc, out);
+      kept = readShuffle(desc, out, keep);
       break;
     case 'state':
       for (const pair of readStateBlock(desc.sab)) out.push(pair);
@@ -36,15 +39,43 @@ export function readSource(desc: SourceDesc, out: Consumer): void {
       break;
   }
   out.end();
+  return kept;
+}
+
+/**
+ * How many records `readSource` would push, when the source knows it without reading them (all
+ * but a keyed shuffle, whose count is its distinct keys): a `count()` with no operations before
+ * it then decodes nothing, as Spark counts a cached block or a state partition by its size.
+ */
+export function sourceCount(desc: SourceDesc): number | undefined {
+  switch (desc.kind) {
+    case 'lines': {
+      let n = 0;
+      for (const range of desc.ranges) {
+        new LineSegmentView(range.sab).markRead();
+        n += range.to - range.from;
+      }
+      return n;
+    }
+    case 'block':
+      return new BlockSection(desc.sab, desc.section).count;
+    case 'shuffle':
+      if (desc.agg.kind !== 'none' && desc.agg.kind !== 'sort') return undefined;
+      return desc.blocks.reduce((n, sab) => n + new BlockSection(sab, desc.section).count, 0);
+    case 'state':
+      return stateBlockCount(desc.sab);
+    case 'empty':
+      return 0;
+  }
 }
 
 /** Reduce side of a shuffle: section `desc.section` of every map task's block. */
-function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consumer): void {
+function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consumer, keep: boolean): SharedArrayBuffer | undefined {
   const { agg } = desc;
   const sections = desc.blocks.map((sab) => new BlockSection(sab, desc.section));
   if (agg.kind === 'none') {
     for (const { count, reader } of sections) for (let i = 0; i < count; i++) out.push(reader.read());
-    return;
+    return undefined;
   }
   if (agg.kind === 'sort') {
     const rows: [unknown, unknown][] = [];
@@ -52,12 +83,7 @@ function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consum
     const sign = agg.ascending ? 1 : -1;
     rows.sort((a, b) => sign * compareValues(a[0], b[0]));
     for (const row of rows) out.push(row[1]);
-    return;
+    return undefined;
   }
-  const combiner = createCombiner(agg);
-  for (const { count, reader } of sections) {
-    for (let i = 0; i < count; i++) combiner.merge(reader.read(), reader.read());
-  }
-  if (agg.kind === 'group' && out.takeGroups) out.takeGroups(combiner.map as KeyMap<unknown[]>);
-  else for (const entry of combiner.map.entries()) out.push(entry);
+  return mergeShuffle(sections, agg, out, keep);
 }

@@ -1,7 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import type { Task, TaskResult } from '../plan/task.js';
 import { buildChain, OperatorFailure, PartitionDone } from './pipeline.js';
-import { readSource } from './read-source.js';
+import { readSource, sourceCount } from './read-source.js';
 import { createSink } from './sinks.js';
 import { runSplitCount } from './split-count.js';
 
@@ -12,14 +12,19 @@ import { runSplitCount } from './split-count.js';
  */
 export function runTask(task: Task): TaskResult {
   try {
+    if (task.sink.kind === 'count' && task.ops.length === 0 && !task.kernel) {
+      const n = sourceCount(task.source);
+      if (n !== undefined) return { ok: true, threadId, value: n };
+    }
     const sink = createSink(task.sink, task.partition);
+    let kept: SharedArrayBuffer | undefined;
     try {
       if (task.kernel && task.source.kind === 'lines') runSplitCount(task.kernel, task.source.ranges, sink);
-      else readSource(task.source, buildChain(task.ops, sink, task.partition));
+      else kept = readSource(task.source, buildChain(task.ops, sink, task.partition), task.keep);
     } catch (e) {
       if (!(e instanceof PartitionDone)) throw e;
     }
-    return { ok: true, threadId, value: sink.result() };
+    return { ok: true, threadId, value: sink.result(), ...(kept ? { kept } : {}) };
   } catch (e) {
     const op = e instanceof OperatorFailure ? e.op : 'task';
     const original = e instanceof OperatorFailure ? e.original : e;

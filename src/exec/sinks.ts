@@ -99,16 +99,19 @@ class ShuffleWriter implements Sink {
 
   end(): void {
     if (!this.#combiner) return;
-    const n = this.#sections.length;
     const key = new ValueWriter(256);
     for (const [k, c] of this.#combiner.map.entries()) {
       key.reset();
       key.write(k);
-      const r = partitionOfEncoded(key, n);
-      this.#sections[r].appendBytes(key.buf, 0, key.length);
-      this.#sections[r].write(c);
-      this.#counts[r]++;
+      this.pushEncodedDistinct(key, c);
     }
+  }
+
+  pushEncodedDistinct(key: ValueWriter, value: unknown): void {
+    const r = partitionOfEncoded(key, this.#sections.length);
+    this.#sections[r].appendBytes(key.buf, 0, key.length);
+    this.#sections[r].write(value);
+    this.#counts[r]++;
   }
 
   result(): SharedArrayBuffer {

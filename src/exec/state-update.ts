@@ -21,16 +21,13 @@ export interface StateResult {
  * and writes a new one; the previous block is untouched, so a failed batch leaves it intact.
  */
 export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): Consumer & { result(): StateResult } {
-  let fresh = new KeyMap<unknown[]>();
+  const fresh = new KeyMap<unknown[]>();
   // Summed map-side (`combineWith`): one partial sum per key arrives instead of the values.
   const summed = desc.update.kind === 'update' && desc.update.combineWith !== undefined;
   return {
     push(x) {
       const [k, values] = x as [unknown, unknown];
       fresh.set(k, summed ? [values] : (values as unknown[]));
-    },
-    takeGroups(groups) {
-      fresh = groups;
     },
     end() {},
     result() {
@@ -59,9 +56,17 @@ function updateStateByKey(
     scratch.write(k);
     byBytes.upsert(scratch.buf, 0, scratch.length, () => [k, values]);
   }
+  // A recognised sum (`combineWith`: `fn(values, last)` is `sum(values) + (last ?? 0)` or alike)
+  // returns a number state that gets no new values as it is, so the call, with its empty array, is
+  // skipped; not for -0 or NaN, which the call may turn into 0.
+  const idleKeepsState = update.combineWith !== undefined;
   if (prev) {
     scanStateBlock(prev, (buf, start, end, s) => {
       const match = byBytes.take(buf, start, end);
+      if (!match && idleKeepsState && typeof s === 'number' && s === s && !Object.is(s, -0)) {
+        out.addEncodedKey(buf, start, end, s);
+        return;
+      }
       updated++;
       let next: unknown;
       try {

@@ -118,6 +118,30 @@ export class ValueWriter {
     }
   }
 
+  /**
+   * Appends the string whose UTF-8 bytes are `src[start, end)`, which must be valid UTF-8: the
+   * very bytes `write` gives for the decoded string, without decoding it (the splitCount kernel's
+   * keys, which are byte ranges of the batch).
+   */
+  writeUtf8(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(5);
+    this.buf[this.length] = Tag.String;
+    this.buf.writeUInt32LE(n, this.length + 1);
+    this.length += 5;
+    this.appendBytes(src, start, end);
+  }
+
+  /** Appends the pair `[key, value]` whose key is already encoded: `src[start, end)`, copied as is. */
+  writeEncodedPair(src: Uint8Array, start: number, end: number, value: unknown): void {
+    this.ensure(5);
+    this.buf[this.length] = Tag.Array;
+    this.buf.writeUInt32LE(2, this.length + 1);
+    this.length += 5;
+    this.appendBytes(src, start, end);
+    this.write(value);
+  }
+
   #tag(t: number): void {
     this.ensure(1);
     this.buf[this.length++] = t;
@@ -155,6 +179,35 @@ export class ValueWriter {
     this.buf.writeUInt32LE(bytes.length, this.length + 1);
     this.buf.set(bytes, this.length + 5);
     this.length += 5 + bytes.length;
+  }
+}
+
+/**
+ * Whether the encoded key at `buf[pos]` can be matched by its bytes alone, as equal to another
+ * exactly when the bytes are equal, with a `Map`'s SameValueZero: strings, integers, bigints,
+ * booleans, null and undefined. Not other numbers (NaNs with different bit patterns are one key),
+ * nor arrays and objects (a KeyMap compares those by their re-encoding, and lists them last).
+ */
+export function isPlainEncodedKey(buf: Uint8Array, pos: number): boolean {
+  const tag = buf[pos];
+  return tag !== Tag.Float64 && tag !== Tag.Array && tag !== Tag.Object && tag !== Tag.V8;
+}
+
+/**
+ * Whether `v` decodes as exactly what was encoded, a primitive that is neither -0 (it is written
+ * as 0) nor a symbol; objects may come back as something else (a class instance as a plain object).
+ */
+export function roundTrips(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return true;
+    case 'number':
+      return !Object.is(v, -0);
+    default:
+      return v === null;
   }
 }
 

@@ -122,11 +122,16 @@ export interface Task {
   readonly sink: SinkDesc;
   /** Index of the partition this task computes (mapPartitionsWithIndex, round-robin start). */
   readonly partition: number;
+  /**
+   * On a keyed shuffle source: also return the merged partition as a block (`kept`), which later
+   * jobs over the same shuffle read instead of merging it again.
+   */
+  readonly keep?: boolean;
 }
 
 /** What a task sends back; `threadId` shows where it ran (0 is the main thread). */
 export type TaskResult =
-  | { readonly ok: true; readonly threadId: number; readonly value: unknown }
+  | { readonly ok: true; readonly threadId: number; readonly value: unknown; readonly kept?: SharedArrayBuffer }
   | {
       readonly ok: false;
       readonly threadId: number;

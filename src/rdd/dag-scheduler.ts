@@ -9,7 +9,8 @@ import type { Aggregator, NarrowOp, Partitioner, SinkDesc, SourceDesc, StateUpda
  * Lineage and its execution. An RDD is a node in a graph of sources, narrow operations, unions and
  * shuffles. Planning walks the graph from the RDD back to its sources and cuts it at shuffles:
  * each shuffle's map stage runs first (once per RDD, its output kept for later jobs on the same
- * RDD, as Spark reuses shuffle files), then the final stage's tasks run the action's sink.
+ * RDD, as Spark reuses shuffle files), then the final stage's tasks run the action's sink. The
+ * first job to merge a combineByKey partition keeps the result for the later ones, too.
  */
 export type LineageNode =
   | { readonly kind: 'source'; readonly partitions: readonly SourceDesc[] }
@@ -98,6 +99,13 @@ export class DAGScheduler {
   readonly #runner: TaskRunner;
   readonly #onTaskEnd: (info: TaskEndInfo) => void;
   readonly #fastPath: boolean;
+  /**
+   * The reduce partitions of keyed shuffles that no job has merged yet, with the plans they are
+   * in. Spark merges a shuffle's map outputs again in every job that reads them; a streaming batch
+   * often runs several (`count()`, then a `collect()`), so the first job's tasks keep what they
+   * merged and the later ones read that.
+   */
+  readonly #keepable = new WeakMap<SourceDesc, { plans: PartitionPlan[]; index: number }>();
   #nextStage = 0;
 
   constructor(runner: TaskRunner, onTaskEnd: (info: TaskEndInfo) => void, fastPath = true) {
@@ -138,7 +146,12 @@ export class DAGScheduler {
   async runJob(node: LineageNode, sink: SinkDesc, which?: (plans: PartitionPlan[]) => number[]): Promise<unknown[]> {
     const plans = await this.plan(node);
     const indices = which ? which(plans) : plans.map((_, i) => i);
-    return this.#runStage(indices.map((i) => ({ source: plans[i].source, ops: plans[i].ops, sink, partition: i })));
+    return this.#runStage(
+      indices.map((i) => {
+        const { source, ops } = plans[i];
+        return { source, ops, sink, partition: i, ...(this.#keepable.has(source) ? { keep: true } : {}) };
+      }),
+    );
   }
 
   /** Number of partitions `node` has, once planned. */
@@ -153,10 +166,26 @@ export class DAGScheduler {
     const sink: SinkDesc = { kind: 'shuffle', partitioner, agg: node.agg };
     const blocks = (await this.#runStage(parents.map((p, i) => this.#mapTask(p, node.agg, sink, i)))) as SharedArrayBuffer[];
     const sections = partitioner.kind === 'range' ? partitioner.bounds.length + 1 : partitioner.partitions;
-    return Array.from({ length: sections }, (_, r) => ({
+    const plans: PartitionPlan[] = Array.from({ length: sections }, (_, r) => ({
       source: { kind: 'shuffle', blocks, section: r, agg: node.agg },
       ops: [],
     }));
+    // Only combineByKey's combiners can be kept (they may be primitives; groups are arrays).
+    if (node.agg.kind === 'combine') {
+      plans.forEach((p, index) => this.#keepable.set(p.source, { plans, index }));
+    }
+    return plans;
+  }
+
+  /**
+   * A job's task merged reduce partition `source` and kept the result: from now on the shuffle's
+   * plans (what every later job over it plans from) read that block instead.
+   */
+  #useKept(source: SourceDesc, kept: SharedArrayBuffer): void {
+    const at = this.#keepable.get(source);
+    if (!at) return;
+    this.#keepable.delete(source);
+    at.plans[at.index] = { source: { kind: 'block', sab: kept, section: 0 }, ops: [] };
   }
 
   async #runWindowMerge(node: WindowNode): Promise<StateUpdateResult> {
@@ -229,6 +258,7 @@ export class DAGScheduler {
     let failure: UserFunctionError | undefined;
     const values = results.map((r, i) => {
       this.#onTaskEnd({ stageId, partition: tasks[i].partition, threadId: r.threadId, ok: r.ok, kernel: tasks[i].kernel?.kind });
+      if (r.ok && r.kept) this.#useKept(tasks[i].source, r.kept);
       if (r.ok) return r.value;
       if (!failure) {
         const cause = Object.assign(new Error(r.error.message), { name: r.error.name, stack: r.error.stack, code: r.error.code });

@@ -3,7 +3,7 @@ import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { InProcessRunner, PoolRunner, type TaskRunner } from '../exec/task-runner.js';
 import { setLogLevel } from '../log.js';
 import { parallelizeBlock } from '../memory/partitioned-block.js';
-import { compileFunction, shipFunction } from '../plan/ship.js';
+import { compileFunction, shipFunction, type ShippedFunction } from '../plan/ship.js';
 import type { FnRef } from '../plan/task.js';
 import { DAGScheduler, type TaskEndInfo } from './dag-scheduler.js';
 import { RDD } from './rdd.js';
@@ -49,6 +49,7 @@ export class SparkContext {
   readonly #runner: TaskRunner;
   readonly #listeners = new Set<SparkListener>();
   readonly #prepared = new WeakMap<(...args: any[]) => any, Map<Record<string, unknown> | undefined, FnRef>>();
+  readonly #shippedBySource = new Map<string, ShippedFunction>();
   #stopped: Promise<void> | undefined;
 
   constructor(conf: SparkConf = {}) {
@@ -131,7 +132,7 @@ export class SparkContext {
     if (!byContext) this.#prepared.set(fn, (byContext = new Map()));
     let ref = byContext.get(context);
     if (!ref) {
-      const shipped = shipFunction(fn, op, context);
+      const shipped = context === undefined ? this.#shipBySource(fn, op) : shipFunction(fn, op, context);
       // Under `local` with an explicit context, compile now so both masters see the same function.
       ref = this.isLocal ? compileFunction(shipped) : shipped;
       byContext.set(context, ref);
@@ -139,11 +140,32 @@ export class SparkContext {
     return ref;
   }
 
+  /**
+   * A function written inside `foreachRDD` or `transform` is a new closure every batch, with the
+   * same source: shipping it once per source text rather than once per closure spares the main
+   * thread a parse per batch, and each worker a compile (workers cache compiled functions by id).
+   * Equal text is the same function on a worker: only the text travels, and a source that used
+   * its enclosing scope was refused. Bounded, as the workers' cache is.
+   */
+  #shipBySource(fn: (...args: any[]) => any, op: string): ShippedFunction {
+    const source = String(fn);
+    let shipped = this.#shippedBySource.get(source);
+    if (!shipped) {
+      shipped = shipFunction(fn, op);
+      if (this.#shippedBySource.size >= MAX_SHIPPED_SOURCES) this.#shippedBySource.clear();
+      this.#shippedBySource.set(source, shipped);
+    }
+    return shipped;
+  }
+
   /** @internal */
   assertRunning(): void {
     if (this.#stopped) throw new IllegalStateError('Cannot call methods on a stopped SparkContext.');
   }
 }
+
+/** Distinct function sources {@link SparkContext} keeps shipped. */
+const MAX_SHIPPED_SOURCES = 1000;
 
 /** Threads for a master string: 0 for `local` (in-process), N for `local[N]`, cores for `local[*]`. */
 function parseMaster(master: string): number {

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { add } from '../src/index.js';
+import { stateUpdater } from '../src/exec/state-update.js';
+import { readStateBlock, StateBlockWriter } from '../src/memory/state-block.js';
+
+// The state merge of a recognised summing update skips the call for keys without new values; the
+// state it writes must be the one calling the function gives.
+
+describe('updateStateByKey merge with a recognised sum', () => {
+  const sumOr = (vs: number[], last: number | null) => vs.reduce((a, b) => a + b, 0) + (last || 0);
+  const sumNullish = (vs: number[], last: number | null) => vs.reduce((a, b) => a + b, 0) + (last ?? 0);
+
+  it.each([['||', sumOr], ['??', sumNullish]])('keeps idle states exactly as the call would (last %s 0)', (_, fn) => {
+    const prev = new StateBlockWriter();
+    for (const [k, s] of [['a', 5], ['b', -0], ['c', NaN], ['d', 0], ['e', 2.5], ['f', -7]] as const) prev.add(k, s);
+    const block = prev.seal();
+    const run = (combineWith: typeof add | undefined) => {
+      const u = stateUpdater({ kind: 'updateState', prev: block, op: 'updateStateByKey', update: { kind: 'update', fn, combineWith } });
+      u.push(['a', combineWith ? 3 : [3]]);
+      u.push(['z', combineWith ? 1 : [1]]);
+      u.end();
+      return [...readStateBlock(u.result().state)];
+    };
+    const called = run(undefined);
+    expect(run(add)).toEqual(called);
+    expect(called.map(([k, s]) => [k, Object.is(s, -0) ? '-0' : s])).toEqual(
+      fn === sumOr ? [['a', 8], ['b', 0], ['c', 0], ['d', 0], ['e', 2.5], ['f', -7], ['z', 1]] : [['a', 8], ['b', 0], ['c', NaN], ['d', 0], ['e', 2.5], ['f', -7], ['z', 1]],
+    );
+  });
+});
