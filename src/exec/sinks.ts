@@ -21,6 +21,18 @@ export function createSink(desc: SinkDesc, partition: number): Sink {
       const rows: unknown[] = [];
       return { push: (x) => void rows.push(x), end() {}, result: () => rows };
     }
+    case 'materialize': {
+      const records = new ValueWriter(4096);
+      let n = 0;
+      return {
+        push(x) {
+          records.write(x);
+          n++;
+        },
+        end() {},
+        result: () => sealBlock([records], [n]),
+      };
+    }
     case 'count': {
       let n = 0;
       return { push: () => void n++, end() {}, result: () => n };

@@ -80,6 +80,8 @@ export interface WindowMerge {
 
 export type SinkDesc =
   | { readonly kind: 'collect' }
+  /** Encodes the partition's records into a one-section PartitionedBlock (persist). */
+  | { readonly kind: 'materialize' }
   | { readonly kind: 'count' }
   | { readonly kind: 'take'; readonly n: number }
   | { readonly kind: 'shuffle'; readonly partitioner: Partitioner; readonly agg: Aggregator }

@@ -19,6 +19,8 @@ export type LineageNode =
   | ShuffleNode
   | StateNode
   | WindowNode
+  /** A persisted RDD: its partitions computed once, by the first job, into shared-memory blocks. */
+  | { readonly kind: 'persisted'; readonly parent: LineageNode; blocks?: Promise<SharedArrayBuffer[]> }
   /** The records a mapWithState function returned in the batch of `state`. */
   | { readonly kind: 'emitted'; readonly state: StateNode };
 
@@ -136,6 +138,11 @@ export class DAGScheduler {
       case 'window':
         node.result ??= this.#runWindowMerge(node);
         return (await node.result).state.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
+      case 'persisted':
+        node.blocks ??= this.plan(node.parent).then(
+          async (plans) => (await this.#runStage(plans.map((p, i) => ({ source: p.source, ops: p.ops, sink: { kind: 'materialize' }, partition: i })))) as SharedArrayBuffer[],
+        );
+        return (await node.blocks).map((sab) => ({ source: { kind: 'block', sab, section: 0 }, ops: [] }));
       case 'emitted':
         node.state.result ??= this.#runStateUpdate(node.state);
         return (await node.state.result).emitted.map((sab) => ({ source: sab ? { kind: 'block', sab, section: 0 } : { kind: 'empty' }, ops: [] }));

@@ -43,13 +43,43 @@ function shuffleOptions(arg: PartitionsArg): ShuffleOptions {
 export class RDD<T> {
   /** The context this RDD runs on. */
   readonly context: SparkContext;
-  /** @internal The lineage node; the planner's view of this RDD. */
-  readonly node: LineageNode;
+  #node: LineageNode;
 
   /** @internal Use `sc.parallelize` or a DStream's RDDs. */
   constructor(context: SparkContext, node: LineageNode) {
     this.context = context;
-    this.node = node;
+    this.#node = node;
+  }
+
+  /** @internal The lineage node; the planner's view of this RDD. */
+  get node(): LineageNode {
+    return this.#node;
+  }
+
+  /**
+   * Keeps this RDD's partitions, once the first job has computed them, in shared-memory blocks
+   * (encoded records, Spark's MEMORY_ONLY_SER), so later jobs on it and on RDDs derived from it
+   * read them instead of recomputing the lineage. Returns this RDD, as Spark's `persist`.
+   */
+  persist(): this {
+    if (this.#node.kind !== 'persisted') this.#node = { kind: 'persisted', parent: this.#node };
+    return this;
+  }
+
+  /** Same as {@link RDD.persist}. */
+  cache(): this {
+    return this.persist();
+  }
+
+  /** Whether {@link RDD.persist} was called (Spark's `is_cached`). */
+  get isCached(): boolean {
+    return this.#node.kind === 'persisted';
+  }
+
+  /** Forgets the persisted partitions: later jobs compute the lineage again. */
+  unpersist(): this {
+    if (this.#node.kind === 'persisted') this.#node = this.#node.parent;
+    return this;
   }
 
   #narrow<U>(op: NarrowOp): RDD<U> {

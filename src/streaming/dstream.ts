@@ -35,6 +35,7 @@ export abstract class DStream<T> {
   #name: string | undefined;
   /** @internal How long this stream keeps each batch's RDD, in ms; set by the context at start. */
   rememberMs = 0;
+  #persist = false;
   #checkpointMs: number | undefined;
 
   /** @internal */
@@ -88,6 +89,21 @@ export abstract class DStream<T> {
     return this.#checkpointMs;
   }
 
+  /**
+   * Persists every batch's RDD (see {@link RDD.persist}): computed once by the first job that needs
+   * it, then read from shared memory by every later job and window that holds the batch.
+   */
+  persist(): this {
+    this.ssc.assertDefinable();
+    this.#persist = true;
+    return this;
+  }
+
+  /** Same as {@link DStream.persist}. */
+  cache(): this {
+    return this.persist();
+  }
+
   /** The time between this stream's RDDs, in ms: its parent's (the batch interval), or a window's slide. */
   get slideDurationMs(): number {
     return this.parents[0]?.slideDurationMs ?? this.ssc.batchDurationMs;
@@ -111,7 +127,8 @@ export abstract class DStream<T> {
   getOrCompute(time: number): RDD<T> | undefined {
     if (!this.#generated.has(time)) {
       if (time <= this.#forgottenThrough || !this.isTimeValid(time)) return undefined;
-      this.#generated.set(time, this.compute(time));
+      const rdd = this.compute(time);
+      this.#generated.set(time, this.#persist ? rdd?.persist() : rdd);
     }
     return this.#generated.get(time);
   }
