@@ -1,3 +1,4 @@
+import { ByteKeyTable } from '../memory/byte-key-table.js';
 import { fnv1a } from '../memory/fnv.js';
 import { readStateBlock, scanStateBlock, StateBlockWriter } from '../memory/state-block.js';
 import { sealBlock } from '../memory/partitioned-block.js';
@@ -46,46 +47,53 @@ function updateStateByKey(
   const out = new StateBlockWriter();
   // The new keys by their encoded bytes, so the previous block's keys are matched, and carried
   // over, without decoding them: the update function never sees a key, only values and state.
-  // A set of the new keys' byte hashes lets the scan skip, with one cheap loop, the (usually
-  // many more) old keys that got no new values.
-  const byBytes = new Map<string, [unknown, unknown[]]>();
-  const hashes = new Set<number>();
-  const scratch = new ValueWriter(64);
-  for (const [k, values] of fresh.entries()) {
-    scratch.reset();
-    scratch.write(k);
-    byBytes.set(scratch.buf.toString('latin1', 0, scratch.length), [k, values]);
-    hashes.add(fnv1a(scratch.buf, 0, scratch.length));
+  // The keys are encoded one after another into one buffer and found there by a ByteKeyTable.
+  const news = [...fresh.entries()];
+  const encoded = new ValueWriter(1024);
+  const ends = new Int32Array(news.length);
+  news.forEach(([k], i) => {
+    encoded.write(k);
+    ends[i] = encoded.length;
+  });
+  const table = new ByteKeyTable();
+  const keys = encoded.buf;
+  const b = table.addBuffer(keys);
+  const newsAt: number[] = []; // table entry → index in `news`
+  for (let i = 0; i < news.length; i++) {
+    const start = i === 0 ? 0 : ends[i - 1];
+    newsAt[table.intern(b, start, ends[i], fnv1a(keys, start, ends[i]))] = i;
   }
+  const matched = new Uint8Array(news.length);
   // A recognised sum (`combineWith`: `fn(values, last)` is `sum(values) + (last ?? 0)` or alike)
   // returns a number state that gets no new values as it is, so the call, with its empty array, is
   // skipped; not for -0 or NaN, which the call may turn into 0.
   const idleKeepsState = update.combineWith !== undefined;
   if (prev) {
     scanStateBlock(prev, (buf, start, end, s) => {
-      let match: [unknown, unknown[]] | undefined;
-      if (byBytes.size > 0 && hashes.has(fnv1a(buf, start, end))) {
-        const id = buf.toString('latin1', start, end);
-        match = byBytes.get(id);
-        if (match) byBytes.delete(id);
-      }
-      if (!match && idleKeepsState && typeof s === 'number' && s === s && !Object.is(s, -0)) {
+      const e = news.length > 0 ? table.find(buf, start, end, fnv1a(buf, start, end)) : -1;
+      if (e === -1 && idleKeepsState && typeof s === 'number' && s === s && !Object.is(s, -0)) {
         out.addEncodedKey(buf, start, end, s);
         return;
       }
+      let values: unknown[] = [];
+      if (e !== -1) {
+        matched[newsAt[e]] = 1;
+        values = news[newsAt[e]][1];
+      }
       let next: unknown;
       try {
-        next = fn(match ? match[1] : [], s);
-      } catch (e) {
-        throw new OperatorFailure(op, e);
+        next = fn(values, s);
+      } catch (err) {
+        throw new OperatorFailure(op, err);
       }
       if (next !== null && next !== undefined) out.addEncodedKey(buf, start, end, next);
     });
   }
-  for (const [k, values] of byBytes.values()) {
+  news.forEach(([k, values], i) => {
+    if (matched[i]) return;
     const next = guarded(op, () => fn(values, null));
     if (next !== null && next !== undefined) out.add(k, next);
-  }
+  });
   return { state: out.seal(), emitted: null };
 }
 
