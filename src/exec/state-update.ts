@@ -20,20 +20,55 @@ export interface StateResult {
  * and writes a new one; the previous block is untouched, so a failed batch leaves it intact.
  */
 export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): Consumer & { result(): StateResult } {
-  const fresh = new KeyMap<unknown[]>();
+  const { update, op, prev } = desc;
+  if (update.kind === 'map') {
+    const fresh = new KeyMap<unknown[]>();
+    return {
+      push(x) {
+        const [k, values] = x as [unknown, unknown[]];
+        fresh.set(k, values);
+      },
+      end() {},
+      result: () => mapWithState(update, op, prev, fresh),
+    };
+  }
+  const fresh = new NewValues();
   // Summed map-side (`combineWith`): one partial sum per key arrives instead of the values.
-  const summed = desc.update.kind === 'update' && desc.update.combineWith !== undefined;
+  const summed = update.combineWith !== undefined;
   return {
     push(x) {
       const [k, values] = x as [unknown, unknown];
-      fresh.set(k, summed ? [values] : (values as unknown[]));
+      const key = new ValueWriter(32);
+      key.write(k);
+      fresh.set(key.buf, 0, key.length, summed ? [values] : (values as unknown[]));
+    },
+    pushEncoded(bytes, start, end, values) {
+      fresh.set(bytes, start, end, summed ? [values] : (values as unknown[]));
     },
     end() {},
-    result() {
-      const merge = desc.update.kind === 'update' ? updateStateByKey : mapWithState;
-      return merge(desc.update as never, desc.op, desc.prev, fresh);
-    },
+    result: () => updateStateByKey(update, op, prev, fresh),
   };
+}
+
+/**
+ * A batch's new values by key, keys as their encoded bytes (wherever they lie: the shuffle
+ * blocks, or an encoding of their own) in a {@link ByteKeyTable}: the previous state's keys are
+ * matched against them, and new keys written to the new state, without decoding any key. As a
+ * KeyMap's `set`, a key set again keeps its place and takes the new values.
+ */
+class NewValues {
+  readonly keys = new ByteKeyTable();
+  readonly values: unknown[][] = [];
+  #last: Uint8Array | undefined;
+  #buffer = -1;
+
+  set(bytes: Uint8Array, start: number, end: number, values: unknown[]): void {
+    if (bytes !== this.#last) {
+      this.#buffer = this.keys.addBuffer(bytes);
+      this.#last = bytes;
+    }
+    this.values[this.keys.intern(this.#buffer, start, end, fnv1a(bytes, start, end))] = values;
+  }
 }
 
 /** PySpark's semantics: `fn(values, state | null)` for every key with state or new values. */
@@ -41,59 +76,38 @@ function updateStateByKey(
   update: Extract<StateUpdate, { kind: 'update' }>,
   op: string,
   prev: SharedArrayBuffer | null,
-  fresh: KeyMap<unknown[]>,
+  fresh: NewValues,
 ): StateResult {
   const fn = update.fn ? resolveFn(update.fn) : (values: unknown[]) => values[values.length - 1];
   const out = new StateBlockWriter();
-  // The new keys by their encoded bytes, so the previous block's keys are matched, and carried
-  // over, without decoding them: the update function never sees a key, only values and state.
-  // The keys are encoded one after another into one buffer and found there by a ByteKeyTable.
-  const news = [...fresh.entries()];
-  const encoded = new ValueWriter(1024);
-  const ends = new Int32Array(news.length);
-  news.forEach(([k], i) => {
-    encoded.write(k);
-    ends[i] = encoded.length;
-  });
-  const table = new ByteKeyTable();
-  const keys = encoded.buf;
-  const b = table.addBuffer(keys);
-  const newsAt: number[] = []; // table entry → index in `news`
-  for (let i = 0; i < news.length; i++) {
-    const start = i === 0 ? 0 : ends[i - 1];
-    newsAt[table.intern(b, start, ends[i], fnv1a(keys, start, ends[i]))] = i;
-  }
-  const matched = new Uint8Array(news.length);
+  const { keys, values } = fresh;
+  const matched = new Uint8Array(keys.size);
   // A recognised sum (`combineWith`: `fn(values, last)` is `sum(values) + (last ?? 0)` or alike)
   // returns a number state that gets no new values as it is, so the call, with its empty array, is
   // skipped; not for -0 or NaN, which the call may turn into 0.
   const idleKeepsState = update.combineWith !== undefined;
   if (prev) {
     scanStateBlock(prev, (buf, start, end, s) => {
-      const e = news.length > 0 ? table.find(buf, start, end, fnv1a(buf, start, end)) : -1;
+      const e = keys.size > 0 ? keys.find(buf, start, end, fnv1a(buf, start, end)) : -1;
       if (e === -1 && idleKeepsState && typeof s === 'number' && s === s && !Object.is(s, -0)) {
         out.addEncodedKey(buf, start, end, s);
         return;
       }
-      let values: unknown[] = [];
-      if (e !== -1) {
-        matched[newsAt[e]] = 1;
-        values = news[newsAt[e]][1];
-      }
+      if (e !== -1) matched[e] = 1;
       let next: unknown;
       try {
-        next = fn(values, s);
+        next = fn(e === -1 ? [] : values[e], s);
       } catch (err) {
         throw new OperatorFailure(op, err);
       }
       if (next !== null && next !== undefined) out.addEncodedKey(buf, start, end, next);
     });
   }
-  news.forEach(([k, values], i) => {
-    if (matched[i]) return;
-    const next = guarded(op, () => fn(values, null));
-    if (next !== null && next !== undefined) out.add(k, next);
-  });
+  for (let e = 0; e < keys.size; e++) {
+    if (matched[e]) continue;
+    const next = guarded(op, () => fn(values[e], null));
+    if (next !== null && next !== undefined) out.addEncodedKey(keys.buffer(keys.bufferOf(e)), keys.startOf(e), keys.endOf(e), next);
+  }
   return { state: out.seal(), emitted: null };
 }
 

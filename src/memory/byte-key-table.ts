@@ -58,6 +58,11 @@ export class ByteKeyTable {
     }
   }
 
+  /** Buffer number `b`, as registered. */
+  buffer(b: number): Uint8Array {
+    return this.#buffers[b];
+  }
+
   /** The buffer number of entry `e`'s bytes. */
   bufferOf(e: number): number {
     return this.#buf[e];
