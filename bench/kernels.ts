@@ -79,7 +79,7 @@ bench
     for (const x of words) {
       key.reset();
       key.write(x);
-      partitionOfEncoded(key, 8);
+      partitionOfEncoded(key.buf, 0, key.length, 8);
     }
   });
 await bench.run();

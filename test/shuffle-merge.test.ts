@@ -4,7 +4,7 @@ import { add, SparkContext } from '../src/index.js';
 import { KeyMap } from '../src/exec/key-map.js';
 import { mergeShuffle } from '../src/exec/shuffle-merge.js';
 import { BlockSection, sealBlock } from '../src/memory/partitioned-block.js';
-import { ValueWriter } from '../src/memory/value-codec.js';
+import { ValueReader, ValueWriter } from '../src/memory/value-codec.js';
 
 // The reduce side matches keys by their encoded bytes where it can; it must give exactly what
 // folding the decoded records into a KeyMap gives: the same keys, combiners and order.
@@ -46,6 +46,12 @@ describe('mergeShuffle', () => {
           }
         }
         expect(got).toEqual([...expected.entries()]);
+        // A consumer taking encoded keys gets the same records, keys undecoded.
+        const encoded: unknown[] = [];
+        const pushEncoded = (bytes: Uint8Array, start: number, end: number, c: unknown) =>
+          void encoded.push([new ValueReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), start, end).read(), c]);
+        mergeShuffle(sectionsOf(outputs), { kind: 'combine', merge: add, mergeCombiners: add, op: 'reduceByKey' }, { push: () => expect.unreachable(), pushEncoded, end() {} });
+        expect(encoded).toEqual(got);
       }),
       { numRuns: 300 },
     );

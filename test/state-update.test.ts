@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { add } from '../src/index.js';
 import { stateUpdater } from '../src/exec/state-update.js';
 import { readStateBlock, StateBlockWriter } from '../src/memory/state-block.js';
+import { ValueWriter } from '../src/memory/value-codec.js';
 
 // The state merge of a recognised summing update skips the call for keys without new values; the
 // state it writes must be the one calling the function gives.
@@ -28,3 +29,26 @@ describe('updateStateByKey merge with a recognised sum', () => {
     );
   });
 });
+
+describe('updateStateByKey merge', () => {
+  it('gives the same state whether new keys arrive decoded or encoded', () => {
+    const prev = new StateBlockWriter();
+    for (const [k, s] of [['a', 1], [2, 2], [['t', 1], 3], ['b', 4]] as const) prev.add(k, s);
+    const block = prev.seal();
+    const fn = (vs: number[], last: number | null) => (last === 4 ? null : vs.length * 10 + (last ?? 0));
+    const updater = () => stateUpdater({ kind: 'updateState', prev: block, op: 'updateStateByKey', update: { kind: 'update', fn } });
+    const news: [unknown, number[]][] = [[2, [1, 1]], ['new', [5]], [['t', 1], [1]], [NaN, [1]]];
+    const decoded = updater();
+    for (const pair of news) decoded.push(pair);
+    const encoded = updater();
+    for (const [k, vs] of news) {
+      const w = new ValueWriter(16);
+      w.write(k);
+      encoded.pushEncoded!(w.buf, 0, w.length, vs);
+    }
+    const state = [...readStateBlock(decoded.result().state)];
+    expect([...readStateBlock(encoded.result().state)]).toEqual(state);
+    expect(state).toEqual([['a', 1], [2, 22], [['t', 1], 13], ['new', 10], [NaN, 10]]);
+  });
+});
+

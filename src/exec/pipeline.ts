@@ -1,5 +1,4 @@
 import { NotAPairError } from '../errors.js';
-import type { ValueWriter } from '../memory/value-codec.js';
 import { compileFunction } from '../plan/ship.js';
 import type { FnRef, NarrowOp } from '../plan/task.js';
 import { fuse, isElementOp, type ElementOp } from './fuse.js';
@@ -14,12 +13,14 @@ export interface Consumer {
   push(record: unknown): void;
   end(): void;
   /**
-   * Optional: takes a `[key, value]` record whose key is already encoded (`key.buf[0,
-   * key.length)`, value codec) and that no other record of the task shares, so a shuffle writer
-   * hashes and copies the bytes with nothing to combine, decode or re-encode (the splitCount
-   * kernel's distinct tokens). A task feeds its sink either this way or by `push`, never both.
+   * Optional: takes a `[key, value]` record whose key is given encoded (value codec) as
+   * `bytes[start, end)`, and that no other record of the task shares; the bytes stay as they are
+   * until the task ends. A shuffle writer hashes and copies them with nothing to combine, decode
+   * or re-encode (the splitCount kernel's distinct tokens); the state merge matches them against
+   * the previous state's keys as they are (a reduce partition's merged keys). A task feeds its
+   * sink either this way or by `push`, never both.
    */
-  pushEncodedDistinct?(key: ValueWriter, value: unknown): void;
+  pushEncoded?(bytes: Uint8Array, start: number, end: number, value: unknown): void;
 }
 
 /** An error raised inside an operator, tagged with the operator's name. */

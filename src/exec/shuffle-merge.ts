@@ -12,7 +12,8 @@ import type { Consumer } from './pipeline.js';
  * pairs. A key that appears in several map outputs is matched by its encoded bytes where they lie
  * in the blocks ({@link ByteKeyTable}), so it is decoded once, not once per map task, and never
  * hashed as a string; only keys that must be compared by value (floats, arrays, objects) are
- * decoded and looked up in a {@link KeyMap}.
+ * decoded and looked up in a {@link KeyMap}. A consumer that takes encoded keys (`pushEncoded`, the
+ * state merge) gets them as they lie in the blocks, never decoded.
  *
  * Keys come out in the order a KeyMap lists them, which is what reducers always gave: in the
  * order first seen, arrays and objects after all the others.
@@ -92,6 +93,20 @@ export function mergeShuffle(sections: readonly BlockSection[], agg: KeyedAggreg
     });
     if (copied) kept = sealBlock([w], [order.length]);
   }
-  for (const k of order) out.push([keyOf(k), combiners[k]]);
+  if (out.pushEncoded) {
+    // The keys are distinct: a consumer that matches keys by bytes takes them undecoded.
+    for (const k of order) {
+      const e = tableEntry[k];
+      if (e !== -1) {
+        out.pushEncoded(sections[table.bufferOf(e)].reader.buf, table.startOf(e), table.endOf(e), combiners[k]);
+      } else {
+        const w = new ValueWriter(32);
+        w.write(decoded[k]);
+        out.pushEncoded(w.buf, 0, w.length, combiners[k]);
+      }
+    }
+  } else {
+    for (const k of order) out.push([keyOf(k), combiners[k]]);
+  }
   return kept;
 }

@@ -115,13 +115,13 @@ class ShuffleWriter implements Sink {
     for (const [k, c] of this.#combiner.map.entries()) {
       key.reset();
       key.write(k);
-      this.pushEncodedDistinct(key, c);
+      this.pushEncoded(key.buf, 0, key.length, c);
     }
   }
 
-  pushEncodedDistinct(key: ValueWriter, value: unknown): void {
-    const r = partitionOfEncoded(key, this.#sections.length);
-    this.#sections[r].appendBytes(key.buf, 0, key.length);
+  pushEncoded(bytes: Uint8Array, start: number, end: number, value: unknown): void {
+    const r = partitionOfEncoded(bytes, start, end, this.#sections.length);
+    this.#sections[r].appendBytes(bytes, start, end);
     this.#sections[r].write(value);
     this.#counts[r]++;
   }

@@ -10,7 +10,7 @@ import type { Consumer } from './pipeline.js';
  * The seed's WordCount map side on bytes: tokenise every line of the partition on the separator
  * and count each distinct token in an open-addressing table over the shared batch itself, with no
  * JavaScript string per word. When every token is valid UTF-8, the `[word, count × value]` pairs go
- * to the shuffle writer with the word still as bytes (`pushEncodedDistinct`): its encoding is a tag,
+ * to the shuffle writer with the word still as bytes (`pushEncoded`): its encoding is a tag,
  * a length and those bytes, so no word is decoded, combined or re-encoded on the map side. Otherwise
  * each distinct token is decoded and pushed, and the writer's combiner merges byte sequences that
  * decode to the same string (two invalid sequences both becoming U+FFFD, or one and a real U+FFFD).
@@ -33,14 +33,14 @@ export function runSplitCount(kernel: Extract<Kernel, { kind: 'splitCount' }>, r
     }
   }
   const { size, counts } = table;
-  if (!table.invalidUtf8 && out.pushEncodedDistinct) {
+  if (!table.invalidUtf8 && out.pushEncoded) {
     // Distinct valid UTF-8 byte sequences decode to distinct strings: the tokens are the
     // partition's distinct keys already, and their bytes are their encoding.
     const key = new ValueWriter(256);
     for (let i = 0; i < size; i++) {
       key.reset();
       table.encodeToken(i, key);
-      out.pushEncodedDistinct(key, counts[i] * kernel.value);
+      out.pushEncoded(key.buf, 0, key.length, counts[i] * kernel.value);
     }
   } else {
     for (let i = 0; i < size; i++) out.push([table.token(i), counts[i] * kernel.value]);

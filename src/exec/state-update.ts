@@ -1,8 +1,9 @@
+import { ByteKeyTable } from '../memory/byte-key-table.js';
+import { fnv1a } from '../memory/fnv.js';
 import { readStateBlock, scanStateBlock, StateBlockWriter } from '../memory/state-block.js';
 import { sealBlock } from '../memory/partitioned-block.js';
 import { ValueWriter } from '../memory/value-codec.js';
 import type { SinkDesc, StateUpdate } from '../plan/task.js';
-import { EncodedKeyMap } from './encoded-key-map.js';
 import { KeyMap } from './key-map.js';
 import { guarded, OperatorFailure, resolveFn, type Consumer } from './pipeline.js';
 import { StateImpl } from './state.js';
@@ -21,20 +22,55 @@ export interface StateResult {
  * and writes a new one; the previous block is untouched, so a failed batch leaves it intact.
  */
 export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): Consumer & { result(): StateResult } {
-  const fresh = new KeyMap<unknown[]>();
+  const { update, op, prev } = desc;
+  if (update.kind === 'map') {
+    const fresh = new KeyMap<unknown[]>();
+    return {
+      push(x) {
+        const [k, values] = x as [unknown, unknown[]];
+        fresh.set(k, values);
+      },
+      end() {},
+      result: () => mapWithState(update, op, prev, fresh),
+    };
+  }
+  const fresh = new NewValues();
   // Summed map-side (`combineWith`): one partial sum per key arrives instead of the values.
-  const summed = desc.update.kind === 'update' && desc.update.combineWith !== undefined;
+  const summed = update.combineWith !== undefined;
   return {
     push(x) {
       const [k, values] = x as [unknown, unknown];
-      fresh.set(k, summed ? [values] : (values as unknown[]));
+      const key = new ValueWriter(32);
+      key.write(k);
+      fresh.set(key.buf, 0, key.length, summed ? [values] : (values as unknown[]));
+    },
+    pushEncoded(bytes, start, end, values) {
+      fresh.set(bytes, start, end, summed ? [values] : (values as unknown[]));
     },
     end() {},
-    result() {
-      const merge = desc.update.kind === 'update' ? updateStateByKey : mapWithState;
-      return merge(desc.update as never, desc.op, desc.prev, fresh);
-    },
+    result: () => updateStateByKey(update, op, prev, fresh),
   };
+}
+
+/**
+ * A batch's new values by key, keys as their encoded bytes (wherever they lie: the shuffle
+ * blocks, or an encoding of their own) in a {@link ByteKeyTable}: the previous state's keys are
+ * matched against them, and new keys written to the new state, without decoding any key. As a
+ * KeyMap's `set`, a key set again keeps its place and takes the new values.
+ */
+class NewValues {
+  readonly keys = new ByteKeyTable();
+  readonly values: unknown[][] = [];
+  #last: Uint8Array | undefined;
+  #buffer = -1;
+
+  set(bytes: Uint8Array, start: number, end: number, values: unknown[]): void {
+    if (bytes !== this.#last) {
+      this.#buffer = this.keys.addBuffer(bytes);
+      this.#last = bytes;
+    }
+    this.values[this.keys.intern(this.#buffer, start, end, fnv1a(bytes, start, end))] = values;
+  }
 }
 
 /** PySpark's semantics: `fn(values, state | null)` for every key with state or new values. */
@@ -42,45 +78,40 @@ function updateStateByKey(
   update: Extract<StateUpdate, { kind: 'update' }>,
   op: string,
   prev: SharedArrayBuffer | null,
-  fresh: KeyMap<unknown[]>,
+  fresh: NewValues,
 ): StateResult {
   const fn = update.fn ? resolveFn(update.fn) : (values: unknown[]) => values[values.length - 1];
   const out = new StateBlockWriter();
-  // The new keys by their encoded bytes, so the previous block's keys are matched, and carried
-  // over, without decoding them: the update function never sees a key, only values and state.
-  const byBytes = new EncodedKeyMap<[unknown, unknown[]]>();
+  const { keys, values } = fresh;
+  const matched = new Uint8Array(keys.size);
   let updated = 0;
-  const scratch = new ValueWriter(64);
-  for (const [k, values] of fresh.entries()) {
-    scratch.reset();
-    scratch.write(k);
-    byBytes.upsert(scratch.buf, 0, scratch.length, () => [k, values]);
-  }
   // A recognised sum (`combineWith`: `fn(values, last)` is `sum(values) + (last ?? 0)` or alike)
   // returns a number state that gets no new values as it is, so the call, with its empty array, is
   // skipped; not for -0 or NaN, which the call may turn into 0.
   const idleKeepsState = update.combineWith !== undefined;
   if (prev) {
     scanStateBlock(prev, (buf, start, end, s) => {
-      const match = byBytes.take(buf, start, end);
-      if (!match && idleKeepsState && typeof s === 'number' && s === s && !Object.is(s, -0)) {
+      const e = keys.size > 0 ? keys.find(buf, start, end, fnv1a(buf, start, end)) : -1;
+      if (e === -1 && idleKeepsState && typeof s === 'number' && s === s && !Object.is(s, -0)) {
         out.addEncodedKey(buf, start, end, s);
         return;
       }
+      if (e !== -1) matched[e] = 1;
       updated++;
       let next: unknown;
       try {
-        next = fn(match ? match[1] : [], s);
-      } catch (e) {
-        throw new OperatorFailure(op, e);
+        next = fn(e === -1 ? [] : values[e], s);
+      } catch (err) {
+        throw new OperatorFailure(op, err);
       }
       if (next !== null && next !== undefined) out.addEncodedKey(buf, start, end, next);
     });
   }
-  updated += byBytes.size;
-  for (const [k, values] of byBytes.values()) {
-    const next = guarded(op, () => fn(values, null));
-    if (next !== null && next !== undefined) out.add(k, next);
+  for (let e = 0; e < keys.size; e++) {
+    if (matched[e]) continue;
+    updated++;
+    const next = guarded(op, () => fn(values[e], null));
+    if (next !== null && next !== undefined) out.addEncodedKey(keys.buffer(keys.bufferOf(e)), keys.startOf(e), keys.endOf(e), next);
   }
   return { state: out.seal(), emitted: null, updated };
 }

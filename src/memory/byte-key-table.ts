@@ -29,14 +29,9 @@ export class ByteKeyTable {
    */
   intern(buffer: number, start: number, end: number, h: number): number {
     const len = end - start;
-    const bytes = this.#buffers[buffer];
-    let slot = h & this.#mask;
-    for (;;) {
-      const e = this.#slots[slot];
-      if (e === -1) break;
-      if (this.#hash[e] === h && this.#len[e] === len && this.#equal(e, bytes, start, len)) return e;
-      slot = (slot + 1) & this.#mask;
-    }
+    const slot = this.#probe(this.#buffers[buffer], start, len, h);
+    const found = this.#slots[slot];
+    if (found !== -1) return found;
     const e = this.size++;
     if (e === this.#buf.length) this.#growEntries();
     this.#buf[e] = buffer;
@@ -46,6 +41,26 @@ export class ByteKeyTable {
     this.#slots[slot] = e;
     if (this.size * 2 > this.#slots.length) this.#rehash();
     return e;
+  }
+
+  /** The entry of `bytes[start, end)`, bytes from anywhere, whose int32 hash is `h`; -1 if none. */
+  find(bytes: Uint8Array, start: number, end: number, h: number): number {
+    return this.#slots[this.#probe(bytes, start, end - start, h)];
+  }
+
+  /** The slot that holds these bytes' entry, or the empty slot where it would go. */
+  #probe(bytes: Uint8Array, start: number, len: number, h: number): number {
+    let slot = h & this.#mask;
+    for (;;) {
+      const e = this.#slots[slot];
+      if (e === -1 || (this.#hash[e] === h && this.#len[e] === len && this.#equal(e, bytes, start, len))) return slot;
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  /** Buffer number `b`, as registered. */
+  buffer(b: number): Uint8Array {
+    return this.#buffers[b];
   }
 
   /** The buffer number of entry `e`'s bytes. */
