@@ -197,6 +197,19 @@ describe.each(MASTERS)('windows under %s', (master) => {
     }
   });
 
+  it('a batch whose pane fails leaves the window as it was, and the slides after it go on', async () => {
+    const failing = (a: number, b: number) => {
+      if (b === 100) throw new Error('no hundreds');
+      return a + b;
+    };
+    const batches: [string, number][][] = [[['a', 1]], [['a', 50], ['a', 100]], [['a', 2]], []];
+    const { outputs, infos } = await runBatches(sc, 4, withCheckpoint((ssc) => ssc.queueStream(batches).reduceByKeyAndWindow(failing, sub, 3, 1, 2)));
+    expect(infos.map((i) => i.failures.length)).toEqual([0, 1, 0, 0]);
+    expect(infos[1].failures[0].message).toContain('no hundreds');
+    // Batch 2 is lost, as a failed batch of keyed state is; batch 1 still leaves on time.
+    expect(outputs).toEqual([[['a', 1]], [['a', 1]], [['a', 3]], [['a', 2]]]);
+  });
+
   it('recovers window state and panes from a checkpoint: batches added before the restart leave after it', async () => {
     const cp = mkdtempSync(join(dir, 'recover-'));
     const run = async (batches: [string, number][][], count: number, startMs: number, partitions = 2, opts = {}) => {
