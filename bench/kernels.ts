@@ -2,7 +2,8 @@
  * Micro-benchmarks (tinybench) of the engine's kernels, on the built-in text repeated to ~4 MB:
  * splitting socket bytes into a shared-memory batch, the seed's WordCount map stage as a task on
  * the generic path (decode, split, pair, map-side combine, shuffle block) and on the splitCount
- * kernel, the reduce side, the state merge, the record codec and partition hashing. Medians.
+ * kernel (also over 8 MB of the `npm run bench` corpus, whose many distinct words test the token
+ * table), the reduce side, the state merge, the record codec and partition hashing. Medians.
  *
  *   node --import tsx bench/kernels.ts
  */
@@ -16,16 +17,17 @@ import { SegmentPool } from '../src/memory/segment-pool.js';
 import { ValueReader, ValueWriter } from '../src/memory/value-codec.js';
 import type { Aggregator, Task } from '../src/plan/task.js';
 import { LineSplitter } from '../src/sources/line-splitter.js';
+import { generatedCorpus } from './corpus.js';
 
 const text = readFileSync(new URL('../src/cli/data/genesis.txt', import.meta.url));
 const corpus = Buffer.concat(Array.from({ length: 20 }, () => text));
 const MB = corpus.length / 1e6;
 const pool = new SegmentPool();
 
-function splitIntoBatch() {
+function splitIntoBatch(bytes: Uint8Array = corpus) {
   const builder = new LineBatchBuilder(pool);
   const splitter = new LineSplitter(builder);
-  for (let off = 0; off < corpus.length; off += 64 * 1024) splitter.write(corpus.subarray(off, off + 64 * 1024));
+  for (let off = 0; off < bytes.length; off += 64 * 1024) splitter.write(bytes.subarray(off, off + 64 * 1024));
   splitter.end();
   const batch = builder.cut();
   builder.dispose();
@@ -45,6 +47,11 @@ const mapTask: Task = {
   partition: 0,
 };
 const kernelTask: Task = { ...mapTask, ops: [], kernel: { kind: 'splitCount', separator: ' ', value: 1 } };
+// The same kernel on the first 8 MB of `npm run bench`'s corpus: ~50 k distinct words instead of
+// Genesis's ~3 k, so the token table no longer fits the fastest caches.
+const zipf = readFileSync(generatedCorpus(64, 42).file).subarray(0, 8_000_000);
+const zipfBatch = splitIntoBatch(zipf);
+const zipfKernelTask: Task = { ...kernelTask, source: { kind: 'lines', ranges: zipfBatch.segments.map((s) => ({ sab: s.sab, from: 0, to: s.lineCount })) } };
 const mapResult = runTask(mapTask);
 if (!mapResult.ok) throw new Error(mapResult.error.message);
 const block = mapResult.value as SharedArrayBuffer;
@@ -66,6 +73,7 @@ bench
   .add(`split ${MB.toFixed(1)} MB into a line batch`, () => splitIntoBatch().release())
   .add(`WordCount map task over ${MB.toFixed(1)} MB (decode, split, pair, combine, shuffle block)`, () => void runTask(mapTask))
   .add(`WordCount map task on the splitCount kernel over ${MB.toFixed(1)} MB`, () => void runTask(kernelTask))
+  .add('WordCount map task on the splitCount kernel over 8 MB of the Zipf bench corpus', () => void runTask(zipfKernelTask))
   .add('WordCount reduce task (merge 2 blocks of one partition)', () => void runTask(reduceTask))
   .add('state merge of that partition into its state block', () => void runTask(mergeTask))
   .add('encode + decode 100k words', () => {
