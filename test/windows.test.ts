@@ -212,7 +212,7 @@ describe.each(MASTERS)('windows under %s', (master) => {
 
   it('recovers window state and panes from a checkpoint: batches added before the restart leave after it', async () => {
     const cp = mkdtempSync(join(dir, 'recover-'));
-    const run = async (batches: [string, number][][], count: number, startMs: number, partitions = 2, opts = {}) => {
+    const run = async (batches: [string, number][][], count: number, startMs: number, partitions = 2, opts = {}, windowSeconds = 3) => {
       const clock = new ManualClock(startMs);
       const outputs: [string, number][][] = [];
       const ssc = StreamingContext.getOrCreate(
@@ -220,7 +220,7 @@ describe.each(MASTERS)('windows under %s', (master) => {
         () => {
           const ssc = new StreamingContext(sc, 1, { clock });
           ssc.checkpoint(cp);
-          ssc.queueStream(batches).reduceByKeyAndWindow(add, sub, 3, 1, partitions, ([, n]) => n !== 0).checkpoint(1)
+          ssc.queueStream(batches).reduceByKeyAndWindow(add, sub, windowSeconds, 1, partitions, ([, n]) => n !== 0).checkpoint(1)
             .foreachRDD(async (rdd) => void outputs.push(sorted(await rdd.collect())));
           return ssc;
         },
@@ -245,6 +245,10 @@ describe.each(MASTERS)('windows under %s', (master) => {
     const e = await run([], 1, 7000, 3).catch((err) => err);
     expect(e.code).toBe('CHISPA_ERR_ILLEGAL_STATE');
     expect(e.message).toContain("Checkpointed window 'reduceByKeyAndWindow#0' has 2 partitions; the program now asks for 3");
+    // So is another window length: the panes were kept for 3 s.
+    const e2 = await run([], 1, 7000, 2, {}, 4).catch((err) => err);
+    expect(e2.code).toBe('CHISPA_ERR_ILLEGAL_STATE');
+    expect(e2.message).toContain("Checkpointed window 'reduceByKeyAndWindow#0' is 3 s sliding every 1 s; the program now asks for 4 s every 1 s");
     expect(await run([[['z', 1]]], 1, 7000, 3, { dropState: ['reduceByKeyAndWindow#0'] })).toEqual([[['z', 1]]]);
   });
 });

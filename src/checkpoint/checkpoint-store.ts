@@ -26,6 +26,8 @@ export interface OperatorCheckpoint {
   readonly panes?: readonly Pane[];
   /** An incremental window: the slide its blocks are the window of; panes after it are not in them yet. */
   readonly windowTime?: number;
+  /** An incremental window's length and slide, in ms. */
+  readonly window?: { readonly windowMs: number; readonly slideMs: number };
 }
 
 /** One batch's values reduced per key, partitioned like the window they enter and leave (as many blocks). */
@@ -125,7 +127,15 @@ function readCheckpoint(path: string): LoadedCheckpoint {
       blocks: partitions.map((r) => readPart(paneName(i, j, r))),
     }));
     const windowTime = Number(op.windowTimeMs());
-    operators.push({ id: op.id()!, kind: op.kind()!, blocks, ...(panes.length > 0 ? { panes } : {}), ...(windowTime >= 0 ? { windowTime } : {}) });
+    const windowMs = Number(op.windowMs());
+    operators.push({
+      id: op.id()!,
+      kind: op.kind()!,
+      blocks,
+      ...(panes.length > 0 ? { panes } : {}),
+      ...(windowTime >= 0 ? { windowTime } : {}),
+      ...(windowMs > 0 ? { window: { windowMs, slideMs: Number(op.slideMs()) } } : {}),
+    });
   }
   const sources: SourceCheckpoint[] = [];
   for (let i = 0; i < m.sourcesLength(); i++) {
@@ -154,6 +164,8 @@ function manifest(cp: Checkpoint, files: readonly { name: string; bytes: number;
       op.blocks.length,
       OperatorState.createPaneTimesVector(b, (op.panes ?? []).map((p) => BigInt(p.time))),
       BigInt(op.windowTime ?? -1),
+      BigInt(op.window?.windowMs ?? 0),
+      BigInt(op.window?.slideMs ?? 0),
     ),
   );
   const srcs = cp.sources.map((s) =>

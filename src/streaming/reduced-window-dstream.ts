@@ -122,12 +122,22 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
     const panes: Pane[] = [...this.#panes].map(([time, blocks]) => ({ time, blocks }));
     // Before the first slide there is no window yet: empty blocks stand in, without a window time.
     const blocks = this.#window ?? Array.from({ length: this.#config.partitions }, () => new StateBlockWriter().seal());
-    return { blocks, panes, windowTime: this.#window ? this.#windowTime : undefined };
+    const { windowMs, slideMs } = this.#config;
+    return { blocks, panes, windowTime: this.#window ? this.#windowTime : undefined, window: { windowMs, slideMs } };
   }
 
   /** @internal */
   restore(saved: OperatorCheckpoint): void {
-    const { partitions } = this.#config;
+    const { partitions, windowMs, slideMs } = this.#config;
+    if (saved.window && (saved.window.windowMs !== windowMs || saved.window.slideMs !== slideMs)) {
+      // Panes were kept, and have left the window, for the old length: another one would subtract
+      // batches that were never added, or never subtract some that were.
+      throw new IllegalStateError(
+        `Checkpointed window '${saved.id}' is ${saved.window.windowMs / 1000} s sliding every ${saved.window.slideMs / 1000} s; ` +
+          `the program now asks for ${windowMs / 1000} s every ${slideMs / 1000} s. Keep the durations, or pass ` +
+          `{ dropState: ['${saved.id}'] } to StreamingContext.getOrCreate.`,
+      );
+    }
     if (saved.blocks.length !== partitions) {
       throw new IllegalStateError(
         `Checkpointed window '${saved.id}' has ${saved.blocks.length} partitions; the program now asks for ${partitions}. ` +

@@ -73,8 +73,22 @@ windowTimeMs():bigint {
   return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('-1');
 }
 
+/**
+ * An incremental window: its length and slide, which a recovered program must keep (its panes
+ * were kept, and merged, for exactly this window).
+ */
+windowMs():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
+slideMs():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startOperatorState(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(7);
 }
 
 static addId(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset) {
@@ -109,18 +123,28 @@ static addWindowTimeMs(builder:flatbuffers.Builder, windowTimeMs:bigint) {
   builder.addFieldInt64(4, windowTimeMs, BigInt('-1'));
 }
 
+static addWindowMs(builder:flatbuffers.Builder, windowMs:bigint) {
+  builder.addFieldInt64(5, windowMs, BigInt('0'));
+}
+
+static addSlideMs(builder:flatbuffers.Builder, slideMs:bigint) {
+  builder.addFieldInt64(6, slideMs, BigInt('0'));
+}
+
 static endOperatorState(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createOperatorState(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset, kindOffset:flatbuffers.Offset, partitions:number, paneTimesOffset:flatbuffers.Offset, windowTimeMs:bigint):flatbuffers.Offset {
+static createOperatorState(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset, kindOffset:flatbuffers.Offset, partitions:number, paneTimesOffset:flatbuffers.Offset, windowTimeMs:bigint, windowMs:bigint, slideMs:bigint):flatbuffers.Offset {
   OperatorState.startOperatorState(builder);
   OperatorState.addId(builder, idOffset);
   OperatorState.addKind(builder, kindOffset);
   OperatorState.addPartitions(builder, partitions);
   OperatorState.addPaneTimes(builder, paneTimesOffset);
   OperatorState.addWindowTimeMs(builder, windowTimeMs);
+  OperatorState.addWindowMs(builder, windowMs);
+  OperatorState.addSlideMs(builder, slideMs);
   return OperatorState.endOperatorState(builder);
 }
 }
