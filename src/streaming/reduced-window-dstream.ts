@@ -91,7 +91,9 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
       if (values) {
         const pane = this.#paneNode(values);
         await scheduler.plan(pane);
-        this.#panes.set(time, (await pane.result!).state);
+        const { state } = await pane.result!;
+        // A batch without data adds nothing and has nothing to take away: no pane to keep.
+        if (countKeys(state) > 0) this.#panes.set(time, state);
       }
       let updated = 0;
       if (windowNode) {
