@@ -133,20 +133,22 @@ export class DAGScheduler {
         node.output ??= this.#runShuffle(node);
         return node.output;
       case 'state':
-        node.result ??= this.#runStateUpdate(node);
-        return (await node.result).state.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
       case 'window':
-        node.result ??= this.#runWindowMerge(node);
-        return (await node.result).state.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
+        return (await this.stateResult(node)).state.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
       case 'persisted':
         node.blocks ??= this.plan(node.parent).then(
           async (plans) => (await this.#runStage(plans.map((p, i) => ({ source: p.source, ops: p.ops, sink: { kind: 'materialize' }, partition: i })))) as SharedArrayBuffer[],
         );
         return (await node.blocks).map((sab) => ({ source: { kind: 'block', sab, section: 0 }, ops: [] }));
       case 'emitted':
-        node.state.result ??= this.#runStateUpdate(node.state);
-        return (await node.state.result).emitted.map((sab) => ({ source: sab ? { kind: 'block', sab, section: 0 } : { kind: 'empty' }, ops: [] }));
+        return (await this.stateResult(node.state)).emitted.map((sab) => ({ source: sab ? { kind: 'block', sab, section: 0 } : { kind: 'empty' }, ops: [] }));
     }
+  }
+
+  /** A state update's or window merge's result, run by the first job that needs it. */
+  stateResult(node: StateNode | WindowNode): Promise<StateUpdateResult> {
+    node.result ??= node.kind === 'state' ? this.#runStateUpdate(node) : this.#runWindowMerge(node);
+    return node.result;
   }
 
   /** Runs `sink` over the given partitions of `node` (all by default); one result per partition. */

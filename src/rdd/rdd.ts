@@ -58,8 +58,9 @@ export class RDD<T> {
 
   /**
    * Keeps this RDD's partitions, once the first job has computed them, in shared-memory blocks
-   * (encoded records, Spark's MEMORY_ONLY_SER), so later jobs on it and on RDDs derived from it
-   * read them instead of recomputing the lineage. Returns this RDD, as Spark's `persist`.
+   * (encoded records, Spark's MEMORY_ONLY_SER), so later jobs on it, and on RDDs derived from it
+   * from then on, read them instead of recomputing the lineage. Returns this RDD, as Spark's
+   * `persist`.
    */
   persist(): this {
     if (this.#node.kind !== 'persisted') this.#node = { kind: 'persisted', parent: this.#node };

@@ -89,16 +89,13 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
     return async () => {
       const scheduler = this.ssc.sparkContext.scheduler;
       if (values) {
-        const pane = this.#paneNode(values);
-        await scheduler.plan(pane);
-        const { state } = await pane.result!;
+        const { state } = await scheduler.stateResult(this.#paneNode(values));
         // A batch without data adds nothing and has nothing to take away: no pane to keep.
         if (countKeys(state) > 0) this.#panes.set(time, state);
       }
       let updated = 0;
       if (windowNode) {
-        await scheduler.plan(windowNode);
-        const result = await windowNode.result!;
+        const result = await scheduler.stateResult(windowNode);
         this.#window = result.state;
         this.#windowTime = time;
         updated = result.updated;

@@ -97,16 +97,15 @@ export class StateDStream<K, S> extends DStream<[K, S]> implements StatefulStrea
       const scheduler = this.ssc.sparkContext.scheduler;
       if (this.#initial) {
         const load = this.#node(this.#initial.node, this.#config.update(time, true));
-        this.#committed = await blocksOf(scheduler.plan(load));
+        this.#committed = (await scheduler.stateResult(load)).state;
         this.#initial = undefined;
       }
       if (this.#restoring) {
         // Stored entries are loaded as they are (for mapWithState, with their timestamps).
-        this.#committed = await blocksOf(scheduler.plan(this.#node(this.#restoring.node, { kind: 'update', fn: null })));
+        this.#committed = (await scheduler.stateResult(this.#node(this.#restoring.node, { kind: 'update', fn: null }))).state;
         this.#restoring = undefined;
       }
-      await scheduler.plan(node);
-      const { state, updated } = await node.result!;
+      const { state, updated } = await scheduler.stateResult(node);
       this.#committed = state;
       return { id: this.id, operator: this.kind, numRowsTotal: countKeys(state), numRowsUpdated: updated };
     };
@@ -123,9 +122,6 @@ export function countKeys(blocks: readonly SharedArrayBuffer[]): number {
   return blocks.reduce((n, b) => n + stateBlockCount(b), 0);
 }
 
-async function blocksOf(plans: Promise<{ source: { kind: string; sab?: SharedArrayBuffer } }[]>): Promise<SharedArrayBuffer[]> {
-  return (await plans).map((p) => p.source.sab!);
-}
 
 /**
  * The stream `mapWithState` returns: the records the mapping function returned in each batch.
