@@ -45,6 +45,8 @@ export interface SourceCheckpoint {
 export interface Checkpoint {
   readonly batchTime: number;
   readonly batchDurationMs: number;
+  /** Spark's zero time, slides and windows are counted from; absent in checkpoints written before it was kept. */
+  readonly zeroTime?: number;
   readonly operators: readonly OperatorCheckpoint[];
   readonly sources: readonly SourceCheckpoint[];
 }
@@ -142,7 +144,15 @@ function readCheckpoint(path: string): LoadedCheckpoint {
     const s = m.sources(i)!;
     sources.push({ id: s.id()!, kind: s.kind()!, state: JSON.parse(s.stateJson()!) });
   }
-  return { path, batchTime: Number(m.batchTimeMs()), batchDurationMs: Number(m.batchDurationMs()), operators, sources };
+  const zeroTime = m.zeroTimeMs();
+  return {
+    path,
+    batchTime: Number(m.batchTimeMs()),
+    batchDurationMs: Number(m.batchDurationMs()),
+    ...(zeroTime === null ? {} : { zeroTime: Number(zeroTime) }),
+    operators,
+    sources,
+  };
 }
 
 function statePartition(id: string, partition: number, data: Uint8Array): Uint8Array {
@@ -172,6 +182,9 @@ function manifest(cp: Checkpoint, files: readonly { name: string; bytes: number;
     SourceState.createSourceState(b, b.createString(s.id), b.createString(s.kind), b.createString(JSON.stringify(s.state))),
   );
   const fs = files.map((f) => PartFile.createPartFile(b, b.createString(f.name), BigInt(f.bytes), f.checksum));
+  // The zero time is an optional field whose absence means "written before zero times": a zero
+  // time of 0 (a manual clock started at 0) must still be written, so defaults are written too.
+  b.forceDefaults(true);
   b.finish(
     Manifest.createManifest(
       b,
@@ -181,6 +194,7 @@ function manifest(cp: Checkpoint, files: readonly { name: string; bytes: number;
       Manifest.createOperatorsVector(b, ops),
       Manifest.createSourcesVector(b, srcs),
       Manifest.createFilesVector(b, fs),
+      cp.zeroTime === undefined ? null : BigInt(cp.zeroTime),
     ),
   );
   return b.asUint8Array();

@@ -27,6 +27,8 @@ export class Checkpointing {
   readonly #intervalMs: number;
   /** Input positions as of each generated batch, until that batch is checkpointed or forgotten. */
   readonly #positions = new Map<number, SourceCheckpoint[]>();
+  /** The context's zero time, set at start: kept in every checkpoint, and the origin of its interval. */
+  zeroTime = 0;
 
   constructor(dir: string, batchMs: number, stateful: readonly StatefulStream[], inputs: readonly InputDStream<unknown>[]) {
     this.#dir = dir;
@@ -58,14 +60,15 @@ export class Checkpointing {
     }
     const positions = this.#positions.get(time);
     for (const t of this.#positions.keys()) if (t <= time) this.#positions.delete(t);
-    if (!positions || time % this.#intervalMs !== 0) return;
+    // As Spark's DStream: checkpoints at the multiples of the interval counted from the zero time.
+    if (!positions || (time - this.zeroTime) % this.#intervalMs !== 0) return;
     const operators = this.#stateful.flatMap((s) => {
       const saved = s.snapshot();
       return saved ? [{ id: s.id, kind: s.kind, ...saved }] : [];
     });
     const started = performance.now();
     try {
-      const path = writeCheckpoint(this.#dir, { batchTime: time, batchDurationMs: this.#batchMs, operators, sources: positions });
+      const path = writeCheckpoint(this.#dir, { batchTime: time, batchDurationMs: this.#batchMs, zeroTime: this.zeroTime, operators, sources: positions });
       log.debug(`checkpoint ${path} written in ${(performance.now() - started).toFixed(0)} ms`);
       for (const i of this.#inputs) i.checkpointed(time);
     } catch (e) {

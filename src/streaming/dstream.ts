@@ -37,6 +37,8 @@ export abstract class DStream<T> {
   rememberMs = 0;
   #persist = false;
   #checkpointMs: number | undefined;
+  /** The stateful stream this one shows (countByWindow's counts): `name` and `checkpoint` go to it too. */
+  #stateOf: DStream<unknown> | undefined;
 
   /** @internal */
   constructor(ssc: StreamingContext) {
@@ -60,6 +62,7 @@ export abstract class DStream<T> {
     this.ssc.assertDefinable();
     if (typeof id !== 'string' || id === '') throw new IllegalArgumentError('name: expected a non-empty string');
     this.#name = id;
+    this.#stateOf?.name(id);
     return this;
   }
 
@@ -81,6 +84,7 @@ export abstract class DStream<T> {
       );
     }
     this.#checkpointMs = ms;
+    this.#stateOf?.checkpoint(interval);
     return this;
   }
 
@@ -114,10 +118,16 @@ export abstract class DStream<T> {
     return 0;
   }
 
-  /** @internal Whether this stream has an RDD at `time`: an epoch multiple of its slide, from the first batch on. */
+  /**
+   * @internal Whether this stream has an RDD at `time`, as Spark's `DStream.isTimeValid`: after the
+   * context's zero time by a multiple of this stream's slide. Batches before the first one this
+   * run generates are not valid either: chispa does not recompute what ran before a restart.
+   */
   isTimeValid(time: number): boolean {
+    const zero = this.ssc.zeroTime;
     const first = this.ssc.firstBatchTime;
-    return first !== undefined && time >= first && time % this.slideDurationMs === 0;
+    if (zero === undefined || first === undefined) return false;
+    return time > zero && time >= first && (time - zero) % this.slideDurationMs === 0;
   }
 
   /**
@@ -128,7 +138,9 @@ export abstract class DStream<T> {
     if (!this.#generated.has(time)) {
       if (time <= this.#forgottenThrough || !this.isTimeValid(time)) return undefined;
       const rdd = this.compute(time);
-      this.#generated.set(time, this.#persist ? rdd?.persist() : rdd);
+      // What is in shared memory already (keyed state, a window's merge, an input's batch) is read as
+      // it is: wrapping it would hide the node the state commit runs from the job that reads it.
+      this.#generated.set(time, this.#persist && rdd && isComputed(rdd) ? rdd.persist() : rdd);
     }
     return this.#generated.get(time);
   }
@@ -141,13 +153,14 @@ export abstract class DStream<T> {
 
   /**
    * The RDDs of this stream from `from` to `to` (epoch ms or Dates, both included, aligned down to
-   * the slide), as Spark's `slice`: only batches the context still remembers (see
+   * the slide counted from the zero time), as Spark's `slice`: only batches the context still remembers (see
    * `StreamingContext.remember`) and that had data. Call it once the context has started.
    */
   slice(from: number | Date, to: number | Date): RDD<T>[] {
     if (this.ssc.firstBatchTime === undefined) throw new IllegalStateError('slice: the streaming context has not been started');
     const step = this.slideDurationMs;
-    const align = (t: number | Date) => Math.floor(Number(t) / step) * step;
+    const zero = this.ssc.zeroTime!;
+    const align = (t: number | Date) => zero + Math.floor((Number(t) - zero) / step) * step;
     const rdds: RDD<T>[] = [];
     for (let t = align(from); t <= align(to); t += step) {
       const rdd = this.getOrCompute(t);
@@ -290,7 +303,7 @@ export abstract class DStream<T> {
   /**
    * Spark's `window`: the RDD at batch time t holds the records of this stream's batches in
    * (t − windowDuration, t]; one comes every `slideDuration` seconds (default: this stream's
-   * slide), at epoch multiples of it. Windows before the stream has run a whole window are partial.
+   * slide), counted from the context's zero time (the first batch time − the batch interval). Windows before the stream has run a whole window are partial.
    * Both durations must be multiples of this stream's slide duration.
    *
    * @example
@@ -303,18 +316,27 @@ export abstract class DStream<T> {
     return this.ssc.graph.windowed<T>(this as DStream<unknown>, windowMs, slideMs);
   }
 
-  /** How many records each window holds, maintained incrementally (needs `ssc.checkpoint(dir)`). */
+  /**
+   * How many records each window holds, maintained incrementally (needs `ssc.checkpoint(dir)`);
+   * `name()` and `checkpoint()` on the result name and time the window's checkpointed state.
+   */
   countByWindow(windowDuration: number, slideDuration: number): DStream<number> {
     return this.map(one).reduceByWindow(sum, subtract, windowDuration, slideDuration);
   }
 
   /**
    * Each window's records reduced with `fn`. With `invFn` (the inverse of `fn`: `invFn(fn(a, b), b)
-   * = a`) the result is maintained incrementally and needs `ssc.checkpoint(dir)`.
+   * = a`) the result is maintained incrementally and needs `ssc.checkpoint(dir)`; `name()` and
+   * `checkpoint()` on it then name and time the window's checkpointed state.
    */
   reduceByWindow(fn: (a: T, b: T) => T, invFn: ((a: T, b: T) => T) | null, windowDuration: number, slideDuration: number): DStream<T> {
     if (!invFn) return this.reduce(fn).window(windowDuration, slideDuration).reduce(fn);
-    return this.map(underKeyZero).reduceByKeyAndWindow(fn, invFn, windowDuration, slideDuration, 1).map(pairValue);
+    const window = this.map(underKeyZero).reduceByKeyAndWindow(fn, invFn, windowDuration, slideDuration, 1);
+    const values = window.map(pairValue);
+    // The values are what the program holds: naming it, or setting its checkpoint interval, is
+    // naming and timing the window's state.
+    values.#stateOf = window as DStream<unknown>;
+    return values;
   }
 
   /**
@@ -428,6 +450,12 @@ export abstract class DStream<T> {
   saveAsTextFiles(prefix: string, suffix?: string): void {
     this.foreachRDD((rdd, time) => rdd.saveAsTextFile(suffix ? `${prefix}-${time}.${suffix}` : `${prefix}-${time}`));
   }
+}
+
+/** @internal Whether an RDD's partitions come out of operations (worth persisting), not shared memory. */
+export function isComputed(rdd: RDD<unknown>): boolean {
+  const kind = rdd.node.kind;
+  return kind === 'narrow' || kind === 'union' || kind === 'shuffle';
 }
 
 /** Spark's DStream.count: per-partition counts, plus a 0 so an empty batch counts 0. */

@@ -60,6 +60,8 @@ export class StreamingContext {
   #cancelTimer: (() => void) | undefined;
   #lastBatch: number | undefined;
   #firstBatch: number | undefined;
+  /** Spark's zero time: the first batch time − the batch interval, or the checkpoint's on recovery. */
+  #zeroTime: number | undefined;
   #error: Error | undefined;
   #stopping: Promise<void> | undefined;
   #checkpointing: Checkpointing | undefined;
@@ -123,6 +125,9 @@ export class StreamingContext {
       ssc.#checkpointing = new Checkpointing(ssc.#checkpointDir!, ssc.batchDurationMs, ssc.graph.stateful, ssc.graph.inputs);
       ssc.#checkpointing.restore(cp, opts);
       ssc.#recoveredAt = cp.batchTime;
+      // As Spark restores the graph's zero time, so slides and windows stay where they were. A
+      // checkpoint written before zero times were kept slid at epoch multiples: zero time 0.
+      ssc.#zeroTime = cp.zeroTime ?? 0;
       log.info(`recovered from checkpoint ${cp.path}`);
     }
     return ssc;
@@ -243,6 +248,9 @@ export class StreamingContext {
     let next = (Math.floor(now / this.batchDurationMs) + 1) * this.batchDurationMs;
     if (this.#recoveredAt !== undefined) next = this.#recoveredAt + this.batchDurationMs;
     this.#firstBatch = next;
+    // Spark's JobGenerator: graph.start(startTime − batchDuration).
+    this.#zeroTime ??= next - this.batchDurationMs;
+    if (this.#checkpointing) this.#checkpointing.zeroTime = this.#zeroTime;
     // The batches that fell due while the program was down run first, as in Spark.
     for (; next <= now; next += this.batchDurationMs) this.#generate(next);
     this.#schedule(next);
@@ -312,6 +320,15 @@ export class StreamingContext {
   /** @internal The time of the first batch this context generates; undefined before start. */
   get firstBatchTime(): number | undefined {
     return this.#firstBatch;
+  }
+
+  /**
+   * @internal Spark's zero time, undefined before start: the first batch time minus the batch
+   * interval, or the recovered checkpoint's. A stream has an RDD at the times after it that are
+   * multiples of its slide from it (`DStream.isTimeValid`).
+   */
+  get zeroTime(): number | undefined {
+    return this.#zeroTime;
   }
 
   /** @internal The batch time of the checkpoint this context was recovered from, if any. */

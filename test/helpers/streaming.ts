@@ -16,15 +16,17 @@ export async function waitFor(cond: () => boolean, what = 'condition', timeoutMs
  * Runs a streaming program for `batches` batch intervals on a manual clock and returns what each
  * batch's RDD of `output` collected, in batch order, plus each batch's info.
  *
- * `build` defines the graph on `ssc` and returns the stream to observe.
+ * `build` defines the graph on `ssc` and returns the stream to observe. The clock starts at
+ * `startMs`, so the first batch is at the next multiple of the interval after it.
  */
 export async function runBatches<T>(
   sc: SparkContext,
   batches: number,
   build: (ssc: StreamingContext) => DStream<T>,
   batchSeconds = 1,
+  startMs = 0,
 ): Promise<{ outputs: T[][]; infos: BatchInfo[]; times: number[] }> {
-  const clock = new ManualClock(0);
+  const clock = new ManualClock(startMs);
   const ssc = new StreamingContext(sc, batchSeconds, { clock });
   const outputs: T[][] = [];
   const times: number[] = [];

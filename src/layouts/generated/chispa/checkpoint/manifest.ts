@@ -73,8 +73,18 @@ filesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * Spark's zero time (epoch ms): the first batch time minus the batch interval. Slides and
+ * windows are counted from it, so a recovered program keeps them. Absent in checkpoints written
+ * before it was kept: those slid at epoch multiples of the slide, which a zero time of 0 keeps.
+ */
+zeroTimeMs():bigint|null {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : null;
+}
+
 static startManifest(builder:flatbuffers.Builder) {
-  builder.startObject(6);
+  builder.startObject(7);
 }
 
 static addFormatVersion(builder:flatbuffers.Builder, formatVersion:number) {
@@ -137,6 +147,10 @@ static startFilesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addZeroTimeMs(builder:flatbuffers.Builder, zeroTimeMs:bigint) {
+  builder.addFieldInt64(6, zeroTimeMs, BigInt(0));
+}
+
 static endManifest(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -150,7 +164,7 @@ static finishSizePrefixedManifestBuffer(builder:flatbuffers.Builder, offset:flat
   builder.finish(offset, undefined, true);
 }
 
-static createManifest(builder:flatbuffers.Builder, formatVersion:number, batchTimeMs:bigint, batchDurationMs:bigint, operatorsOffset:flatbuffers.Offset, sourcesOffset:flatbuffers.Offset, filesOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createManifest(builder:flatbuffers.Builder, formatVersion:number, batchTimeMs:bigint, batchDurationMs:bigint, operatorsOffset:flatbuffers.Offset, sourcesOffset:flatbuffers.Offset, filesOffset:flatbuffers.Offset, zeroTimeMs:bigint|null):flatbuffers.Offset {
   Manifest.startManifest(builder);
   Manifest.addFormatVersion(builder, formatVersion);
   Manifest.addBatchTimeMs(builder, batchTimeMs);
@@ -158,6 +172,8 @@ static createManifest(builder:flatbuffers.Builder, formatVersion:number, batchTi
   Manifest.addOperators(builder, operatorsOffset);
   Manifest.addSources(builder, sourcesOffset);
   Manifest.addFiles(builder, filesOffset);
+  if (zeroTimeMs !== null)
+    Manifest.addZeroTimeMs(builder, zeroTimeMs);
   return Manifest.endManifest(builder);
 }
 }
