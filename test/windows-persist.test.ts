@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readLatestCheckpoint } from '../src/checkpoint/checkpoint-store.js';
-import { add, SparkContext, type DStream, type StreamingContext } from '../src/index.js';
-import { latestCheckpoint, session, type Session } from './helpers/session.js';
+import { add, type DStream, type StreamingContext } from '../src/index.js';
+import { latestCheckpoint, session, type Session, suiteContext } from './helpers/session.js';
 import { MASTERS, sorted } from './helpers/streaming.js';
 
 // persist()/cache() on every windowed operation gives what the operation gives without it, batch
@@ -84,21 +81,12 @@ const OPERATIONS: { name: string; op: (s: Pairs) => DStream<any>; expected: unkn
 ];
 
 describe.each(MASTERS)('persisted windows under %s', (master) => {
-  let sc: SparkContext;
-  let dir: string;
-  beforeAll(() => {
-    sc = new SparkContext({ master });
-    dir = mkdtempSync(join(tmpdir(), 'chispa-window-persist-'));
-  });
-  afterAll(async () => {
-    await sc.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const ctx = suiteContext(master, 'chispa-window-persist-');
 
   /** Runs `op` over bigInput for 12 batches; a second output reads each batch's RDD again. */
   async function run(op: (s: Pairs) => DStream<any>, keep: (s: DStream<any>) => DStream<any>) {
     const again: unknown[][] = [];
-    const s: Session<unknown> = session(sc, mkdtempSync(join(dir, 'cp-')), 1, 0, (ssc: StreamingContext) => {
+    const s: Session<unknown> = session(ctx.sc, ctx.freshDir(), 1, 0, (ssc: StreamingContext) => {
       const stream = keep(op(ssc.queueStream(bigInput)));
       stream.foreachRDD(async (rdd) => void again.push(await rdd.collect()));
       return stream;
@@ -126,10 +114,10 @@ describe.each(MASTERS)('persisted windows under %s', (master) => {
   }
 
   it('a persisted incremental window is checkpointed, and after a restart keeps its keys at 0 and drops what leaves', async () => {
-    const cp = mkdtempSync(join(dir, 'restart-'));
+    const cp = ctx.freshDir();
     const build = (input: [string, number][][]) => (ssc: StreamingContext) =>
       ssc.queueStream(input).reduceByKeyAndWindow(add, sub, 2, 1).persist().checkpoint(1);
-    const first = session(sc, cp, 1, 0, build(bigInput));
+    const first = session(ctx.sc, cp, 1, 0, build(bigInput));
     for (let i = 0; i < 6; i++) await first.step();
     await first.stop();
     // The window of the 6th slide, with its keys at 0, is in the checkpoint.
@@ -137,7 +125,7 @@ describe.each(MASTERS)('persisted windows under %s', (master) => {
     const saved = readLatestCheckpoint(cp)!.operators[0];
     expect(saved.kind).toBe('reduceByKeyAndWindow');
     expect(saved.windowTime).toBe(6000);
-    const second = session(sc, cp, 1, 6000, build(bigInput.slice(6)));
+    const second = session(ctx.sc, cp, 1, 6000, build(bigInput.slice(6)));
     try {
       for (let i = 0; i < 6; i++) await second.step();
     } finally {

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { add, ManualClock, SparkContext, StreamingContext, type DStream } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { add, ManualClock, StreamingContext, type DStream } from '../src/index.js';
 import { thrown } from './helpers/errors.js';
-import { latestCheckpoint, session } from './helpers/session.js';
+import { latestCheckpoint, session, suiteContext } from './helpers/session.js';
 import { MASTERS, sorted } from './helpers/streaming.js';
 
 // Spark's own window tests, ported with their expected outputs: PySpark's WindowFunctionTests
@@ -173,21 +170,11 @@ function timeIndexed<T>(ssc: StreamingContext, input: readonly (readonly T[])[])
 }
 
 describe.each(MASTERS)("Spark's window tests under %s", (master) => {
-  let sc: SparkContext;
-  let dir: string;
-  beforeAll(() => {
-    sc = new SparkContext({ master });
-    dir = mkdtempSync(join(tmpdir(), 'chispa-window-spark-'));
-  });
-  afterAll(async () => {
-    await sc.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const freshDir = () => mkdtempSync(join(dir, 'cp-'));
+  const ctx = suiteContext(master, 'chispa-window-spark-');
 
   /** Runs a PySpark case from clock `startMs` until it has `expected.length` non-empty outputs. */
   async function pyspark(c: PySparkCase, startMs: number, build = c.func) {
-    const s = session(sc, freshDir(), 0.5, startMs, (ssc) => build(ssc.queueStream(c.input)));
+    const s = session(ctx.sc, ctx.freshDir(), 0.5, startMs, (ssc) => build(ssc.queueStream(c.input)));
     try {
       for (let i = 0; i < 40 && firstNonEmpty(s.outputs, Infinity).length < c.expected.length; i++) await s.step();
     } finally {
@@ -214,7 +201,7 @@ describe.each(MASTERS)("Spark's window tests under %s", (master) => {
   });
 
   it('PySpark test_reduce_by_invalid_window: a window or slide that is not a multiple of the batch is refused', () => {
-    const ssc = new StreamingContext(sc, 0.5, { clock: new ManualClock(0) });
+    const ssc = new StreamingContext(ctx.sc, 0.5, { clock: new ManualClock(0) });
     const d1 = ssc.queueStream([range(3), range(5), range(1), range(6)]).map((x): [number, number] => [x, x]);
     expect(thrown(() => d1.reduceByKeyAndWindow(add, null, 0.1, 0.1)).code).toBe('CHISPA_ERR_ILLEGAL_ARGUMENT');
     expect(thrown(() => d1.reduceByKeyAndWindow(add, null, 1, 0.1)).code).toBe('CHISPA_ERR_ILLEGAL_ARGUMENT');
@@ -222,16 +209,16 @@ describe.each(MASTERS)("Spark's window tests under %s", (master) => {
 
   for (const c of PYSPARK.filter((p) => p.incremental)) {
     it(`PySpark ${c.name} across a restart: stopped after 3 batches, recovered with getOrCreate, the same outputs`, async () => {
-      const cp = freshDir();
+      const cp = ctx.freshDir();
       // Checkpoint every batch, so the restart takes up exactly where the first run stopped.
       const build = (input: unknown[][]) => (ssc: StreamingContext) => c.func(ssc.queueStream(input)).checkpoint(0.5);
-      const first = session(sc, cp, 0.5, 500, build(c.input));
+      const first = session(ctx.sc, cp, 0.5, 500, build(c.input));
       for (let i = 0; i < 3; i++) await first.step();
       await first.stop();
       const stoppedAt = latestCheckpoint(cp);
       expect(stoppedAt).toBe(2000);
       // The restarted program's queue holds the batches the first run did not take.
-      const second = session(sc, cp, 0.5, stoppedAt, build(c.input.slice(3)));
+      const second = session(ctx.sc, cp, 0.5, stoppedAt, build(c.input.slice(3)));
       try {
         for (let i = 0; i < 40 && firstNonEmpty([...first.outputs, ...second.outputs], Infinity).length < c.expected.length; i++) await second.step();
       } finally {
@@ -247,7 +234,7 @@ describe.each(MASTERS)("Spark's window tests under %s", (master) => {
     // Spark's manual clock starts at 0 (zero time 0); from 1000 the zero time is 1000, and slides
     // counted from the epoch would come one batch early.
     it.each([0, 1000])(`WindowOperationsSuite ${c.name} (clock from %i ms)`, async (startMs) => {
-      const s = session(sc, freshDir(), 1, startMs, (ssc) => c.op(timeIndexed(ssc, c.input)));
+      const s = session(ctx.sc, ctx.freshDir(), 1, startMs, (ssc) => c.op(timeIndexed(ssc, c.input)));
       const numBatches = c.expected.length * c.slideSeconds;
       try {
         for (let i = 0; i < numBatches; i++) await s.step();
@@ -264,16 +251,16 @@ describe.each(MASTERS)("Spark's window tests under %s", (master) => {
   it.each([0, 1000])(
     'WindowOperationsSuite reduceByKeyAndWindow with inverse - larger slide time, across a restart between slides (clock from %i ms): the zero time comes back from the checkpoint',
     async (startMs) => {
-      const cp = freshDir();
+      const cp = ctx.freshDir();
       const build = (input: [string, number][][]) => (ssc: StreamingContext) => ssc.queueStream(input).reduceByKeyAndWindow(add, sub, 4, 2).checkpoint(1);
-      const first = session(sc, cp, 1, startMs, build(largerSlideInput));
+      const first = session(ctx.sc, cp, 1, startMs, build(largerSlideInput));
       for (let i = 0; i < 3; i++) await first.step();
       await first.stop();
       // Restarted at the checkpoint's batch time: a zero time derived afresh (that time) would put
       // the slides one batch off; the checkpointed one keeps them.
       const stoppedAt = latestCheckpoint(cp);
       expect(stoppedAt).toBe(startMs + 3000);
-      const second = session(sc, cp, 1, stoppedAt, build(largerSlideInput.slice(3)));
+      const second = session(ctx.sc, cp, 1, stoppedAt, build(largerSlideInput.slice(3)));
       try {
         for (let i = 0; i < 5; i++) await second.step();
       } finally {

@@ -1,10 +1,8 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { readLatestCheckpoint } from '../src/checkpoint/checkpoint-store.js';
-import { add, ManualClock, SparkContext, StreamingContext, type RDD } from '../src/index.js';
-import { session } from './helpers/session.js';
+import { add, ManualClock, StreamingContext, type RDD } from '../src/index.js';
+import { session, suiteContext } from './helpers/session.js';
 import { MASTERS, sorted, waitFor } from './helpers/streaming.js';
 
 // Spark's zero time: the first batch time minus the batch interval. Slides, slices and checkpoint
@@ -19,21 +17,12 @@ const checkpointTimes = (cp: string) =>
   readdirSync(cp).filter((n) => /^checkpoint-\d+$/.test(n)).map((n) => Number(n.slice('checkpoint-'.length))).sort((a, b) => a - b);
 
 describe.each(MASTERS)('the zero time under %s', (master) => {
-  let sc: SparkContext;
-  let dir: string;
-  beforeAll(() => {
-    sc = new SparkContext({ master });
-    dir = mkdtempSync(join(tmpdir(), 'chispa-zero-time-'));
-  });
-  afterAll(async () => {
-    await sc.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const ctx = suiteContext(master, 'chispa-zero-time-');
 
   it('is kept in every checkpoint, 0 included', async () => {
     for (const startMs of [1000, 0]) {
-      const cp = mkdtempSync(join(dir, 'cp-'));
-      const s = session(sc, cp, 1, startMs, (ssc) => ssc.queueStream(ONE).reduceByKeyAndWindow(add, sub, 2, 1).checkpoint(1));
+      const cp = ctx.freshDir();
+      const s = session(ctx.sc, cp, 1, startMs, (ssc) => ssc.queueStream(ONE).reduceByKeyAndWindow(add, sub, 2, 1).checkpoint(1));
       await s.step();
       await s.stop();
       expect(readLatestCheckpoint(cp)!.zeroTime).toBe(startMs);
@@ -41,9 +30,9 @@ describe.each(MASTERS)('the zero time under %s', (master) => {
   });
 
   it('counts checkpoint intervals from the zero time, as Spark', async () => {
-    const cp = mkdtempSync(join(dir, 'cp-'));
+    const cp = ctx.freshDir();
     // First batch at 2000, zero time 1000: a 2 s interval falls at 3000 and 5000, not 2000 and 4000.
-    const s = session(sc, cp, 1, 1000, (ssc) => ssc.queueStream(ONE).reduceByKeyAndWindow(add, sub, 2, 1).checkpoint(2));
+    const s = session(ctx.sc, cp, 1, 1000, (ssc) => ssc.queueStream(ONE).reduceByKeyAndWindow(add, sub, 2, 1).checkpoint(2));
     for (let i = 0; i < 4; i++) await s.step();
     await s.stop();
     expect(s.failures).toEqual([]);
@@ -52,7 +41,7 @@ describe.each(MASTERS)('the zero time under %s', (master) => {
 
   it('slice aligns its bounds to the slides counted from the zero time', async () => {
     const clock = new ManualClock(1000);
-    const ssc = new StreamingContext(sc, 1, { clock });
+    const ssc = new StreamingContext(ctx.sc, 1, { clock });
     ssc.remember(10);
     const windows = ssc.queueStream([[1], [2], [3], [4]]).window(2, 2);
     const sliced: RDD<number>[] = [];
@@ -74,13 +63,13 @@ describe.each(MASTERS)('the zero time under %s', (master) => {
   it('a checkpoint written before zero times were kept recovers on the epoch-aligned slides it was written with', async () => {
     // Written by the code at 090934d (see the fixture's generate.ts): clock from 1000, a 4 s window
     // sliding every 2 s at epoch multiples; batches 2000 (a, b) and 3000 (a, c); slide 2000 emitted.
-    const cp = mkdtempSync(join(dir, 'epoch-'));
+    const cp = ctx.freshDir();
     cpSync(FIXTURE, cp, { recursive: true });
     const old = readLatestCheckpoint(cp)!;
     expect(old.batchTime).toBe(3000);
     expect(old.zeroTime).toBeUndefined();
     const batches: [string, number][][] = [[['b', 1]], [['d', 1]], [], [], []];
-    const s = session(sc, cp, 1, 3000, (ssc) => ssc.queueStream(batches).reduceByKeyAndWindow(add, sub, 4, 2, 2).checkpoint(1));
+    const s = session(ctx.sc, cp, 1, 3000, (ssc) => ssc.queueStream(batches).reduceByKeyAndWindow(add, sub, 4, 2, 2).checkpoint(1));
     try {
       for (let i = 0; i < 5; i++) await s.step();
     } finally {

@@ -1,5 +1,8 @@
-import { readdirSync } from 'node:fs';
-import { ManualClock, StreamingContext, type DStream, type SparkContext } from '../../src/index.js';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { ManualClock, SparkContext, StreamingContext, type DStream } from '../../src/index.js';
 import { waitFor } from './streaming.js';
 
 /** One streaming session on a manual clock: every output of the observed stream, with its time. */
@@ -62,4 +65,27 @@ export function session<T>(
 /** The newest checkpoint's batch time under `cp`. */
 export function latestCheckpoint(cp: string): number {
   return Math.max(...readdirSync(cp).filter((n) => /^checkpoint-\d+$/.test(n)).map((n) => Number(n.slice('checkpoint-'.length))));
+}
+
+/**
+ * A SparkContext on `master` and a temporary directory for the tests of one describe block: made
+ * before them, stopped and removed after. `freshDir()` is a new directory inside it (a checkpoint's).
+ */
+export function suiteContext(master: string, prefix: string): { readonly sc: SparkContext; freshDir(): string } {
+  let sc: SparkContext | undefined;
+  let dir = '';
+  beforeAll(() => {
+    sc = new SparkContext({ master });
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await sc?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get sc() {
+      return sc!;
+    },
+    freshDir: () => mkdtempSync(join(dir, 'cp-')),
+  };
 }
