@@ -113,6 +113,14 @@ describe.each(MASTERS)('persisted windows under %s', (master) => {
     });
   }
 
+  it('the same holds for keyed state: a persisted updateStateByKey stream still commits every batch', async () => {
+    const plain = await run((s) => s.updateStateByKey((vs: number[], last: number | null) => vs.length + (last ?? 0)), (s) => s);
+    const kept = await run((s) => s.updateStateByKey((vs: number[], last: number | null) => vs.length + (last ?? 0)), (s) => s.persist());
+    expect(kept.failures).toEqual([]);
+    expect(kept.outputs.map(sorted)).toEqual(plain.outputs.map(sorted));
+    expect(sorted(kept.outputs.at(-1)!)).toEqual([['a', 10], ['b', 6], ['c', 2]]);
+  });
+
   it('a persisted incremental window is checkpointed, and after a restart keeps its keys at 0 and drops what leaves', async () => {
     const cp = ctx.freshDir();
     const build = (input: [string, number][][]) => (ssc: StreamingContext) =>

@@ -153,8 +153,9 @@ export abstract class DStream<T> {
 
   /**
    * The RDDs of this stream from `from` to `to` (epoch ms or Dates, both included, aligned down to
-   * the slide counted from the zero time), as Spark's `slice`: only batches the context still remembers (see
-   * `StreamingContext.remember`) and that had data. Call it once the context has started.
+   * the slide counted from the zero time), as Spark's `slice`: only batches the context still
+   * remembers (see `StreamingContext.remember`) and that had data. Call it once the context has
+   * started.
    */
   slice(from: number | Date, to: number | Date): RDD<T>[] {
     if (this.ssc.firstBatchTime === undefined) throw new IllegalStateError('slice: the streaming context has not been started');
@@ -303,8 +304,9 @@ export abstract class DStream<T> {
   /**
    * Spark's `window`: the RDD at batch time t holds the records of this stream's batches in
    * (t − windowDuration, t]; one comes every `slideDuration` seconds (default: this stream's
-   * slide), counted from the context's zero time (the first batch time − the batch interval). Windows before the stream has run a whole window are partial.
-   * Both durations must be multiples of this stream's slide duration.
+   * slide), counted from the context's zero time (the first batch time − the batch interval).
+   * Windows before the stream has run a whole window are partial. Both durations must be
+   * multiples of this stream's slide duration.
    *
    * @example
    * ```ts
