@@ -60,6 +60,32 @@ describe.each(MASTERS)('the zero time under %s', (master) => {
     await ssc.stop(false);
   });
 
+  it('a window without an inverse keeps its slides across a restart, and holds the batches run since', async () => {
+    const cp = ctx.freshDir();
+    const build = (input: [string, number][][]) => (ssc: StreamingContext) => {
+      const pairs = ssc.queueStream(input);
+      // Keyed state, so the program is checkpointed (every batch).
+      pairs.updateStateByKey((vs: number[], last: number | null) => vs.length + (last ?? 0)).checkpoint(1).foreachRDD(() => {});
+      return pairs.window(4, 2);
+    };
+    const input: [string, number][][] = [[['a', 1]], [['b', 1]], [['c', 1]], [['d', 1]], [['e', 1]], [['f', 1]]];
+    // Clock from 1000: zero time 1000, slides at 3000, 5000, 7000.
+    const first = session(ctx.sc, cp, 1, 1000, build(input));
+    for (let i = 0; i < 3; i++) await first.step();
+    await first.stop();
+    const second = session(ctx.sc, cp, 1, 4000, build(input.slice(3)));
+    for (let i = 0; i < 3; i++) await second.step();
+    await second.stop();
+    expect([...first.failures, ...second.failures]).toEqual([]);
+    expect([first.times, second.times]).toEqual([[3000], [5000, 7000]]);
+    // Batches 2000 and 3000 ran before the restart: only state and windows with an inverse keep them.
+    expect([...first.outputs, ...second.outputs].map(sorted)).toEqual([
+      [['a', 1], ['b', 1]],
+      [['d', 1]],
+      [['d', 1], ['e', 1], ['f', 1]],
+    ]);
+  });
+
   it('a checkpoint written before zero times were kept recovers on the epoch-aligned slides it was written with', async () => {
     // Written by the code at 090934d (see the fixture's generate.ts): clock from 1000, a 4 s window
     // sliding every 2 s at epoch multiples; batches 2000 (a, b) and 3000 (a, c); slide 2000 emitted.
