@@ -195,7 +195,8 @@ describe.each(MASTERS)('windows under %s', (master) => {
       expect(ops.slice(W).map((o) => o.numRowsUpdated)).toEqual(Array(5).fill(2 * K));
       expect(ops.slice(W).map((o) => o.numRowsTotal)).toEqual(Array(5).fill(K * W));
     }
-  });
+    // 125 batches in all: on a loaded two-core machine that can take longer than the default 30 s.
+  }, 120_000);
 
   it('a batch whose pane fails leaves the window as it was, and the slides after it go on', async () => {
     const failing = (a: number, b: number) => {
