@@ -36,7 +36,15 @@ export type { ReceiverStats } from './sources/socket-receiver.js';
 export { ManualClock, SystemClock, type Clock } from './streaming/clock.js';
 export { DStream, type ForeachRDDFunction } from './streaming/dstream.js';
 export type { FileInputDStream, FileInputState, TextFileStreamOptions } from './streaming/file-input-dstream.js';
-export type { BatchInfo, StateOperatorProgress, StreamingListener } from './streaming/listener.js';
+export {
+  BatchInfo,
+  OutputOperationInfo,
+  type ReceiverInfo,
+  type StateOperatorProgress,
+  type StreamingListener,
+  type StreamingStartedInfo,
+  type StreamInputInfo,
+} from './streaming/listener.js';
 export type { QueueItem } from './streaming/queue-input-dstream.js';
 export type { SocketInputDStream, SocketTextStreamOptions } from './streaming/socket-input-dstream.js';
 export type { MapWithStateDStream, UpdateStateOptions } from './streaming/state-dstream.js';

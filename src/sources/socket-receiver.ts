@@ -14,6 +14,11 @@ export interface SocketReceiverOptions {
    * reading resumes when `onDrain` fires and `isFull()` is false again.
    */
   backpressure?: { isFull(): boolean; onDrain(listener: () => void): () => void };
+  /**
+   * Called when a connection fails or breaks (once per streak of failed attempts, and once per
+   * broken connection), with what happened and the error; the receiver still retries.
+   */
+  onError?(message: string, error: Error | undefined): void;
 }
 
 /** What a receiver has done so far. All counters are monotonic. */
@@ -55,6 +60,7 @@ export class SocketReceiver {
   #connects = 0;
   #failures = 0; // failed attempts in the current streak; reset by a successful connect
   readonly #backpressure: SocketReceiverOptions['backpressure'];
+  readonly #onError: SocketReceiverOptions['onError'];
   #paused = 0; // times reading was paused for backpressure
   #unsubscribe: (() => void) | undefined;
 
@@ -70,6 +76,7 @@ export class SocketReceiver {
     this.#maxDelay = Math.max(this.#initialDelay, opts.maxDelayMs ?? 5000);
     this.#delay = this.#initialDelay;
     this.#backpressure = opts.backpressure;
+    this.#onError = opts.onError;
   }
 
   /** Begins connecting. Network failures are retried, never thrown. Calling it again is a no-op. */
@@ -159,8 +166,10 @@ export class SocketReceiver {
       if (wasConnected) {
         const why = lastError ? `failed (${lastError.message})` : 'closed by the server';
         log.info(`socket receiver: connection to ${where} ${why}; reconnecting`);
+        this.#onError?.(`connection to ${where} ${lastError ? 'failed' : 'closed by the server'}`, lastError);
       } else {
         this.#failures++;
+        if (this.#failures === 1) this.#onError?.(`cannot connect to ${where}`, lastError);
         const msg = `socket receiver: cannot connect to ${where} (${lastError?.message ?? 'closed'})`;
         // One warning per failed streak; the retries that follow only at debug level.
         if (this.#failures === 1) log.warn(`${msg}; retrying with backoff up to ${this.#maxDelay} ms`);

@@ -1,7 +1,7 @@
 import type { RDD } from '../rdd/rdd.js';
 import type { DStream, ForeachRDDFunction } from './dstream.js';
 import type { InputDStream } from './input-dstream.js';
-import type { StateOperatorProgress } from './listener.js';
+import type { StateOperatorProgress, StreamInputInfo } from './listener.js';
 import { ReducedWindowedDStream, type ReducedWindowConfig } from './reduced-window-dstream.js';
 import { MapWithStateDStream, StateDStream, type StateStreamConfig } from './state-dstream.js';
 import type { StatefulStream } from './stateful-stream.js';
@@ -9,9 +9,20 @@ import type { StreamingContext } from './streaming-context.js';
 import { TransformedDStream } from './transformed-dstream.js';
 import { WindowedDStream } from './windowed-dstream.js';
 
+/** One output operation's job of a batch; `id` is the operation's position in the graph. */
+export interface OutputJob {
+  readonly id: number;
+  readonly name: string;
+  readonly description: string;
+  readonly run: () => Promise<void>;
+}
+
 /** One batch's work, bound to its RDDs: stateful commits first, then the outputs in order. */
 export interface BatchJobs {
+  /** The state commits. */
   readonly jobs: (() => Promise<void>)[];
+  /** The output operations' jobs, in registration order. */
+  readonly outputs: OutputJob[];
   /** Filled by the state commits as they run. */
   readonly stateOperators: StateOperatorProgress[];
 }
@@ -27,7 +38,7 @@ export class DStreamGraph {
   readonly #streams: DStream<unknown>[] = [];
   readonly #inputs: InputDStream<unknown>[] = [];
   readonly #stateful: StatefulStream[] = [];
-  readonly #outputs: { stream: DStream<unknown>; fn: ForeachRDDFunction<unknown> }[] = [];
+  readonly #outputs: { stream: DStream<unknown>; fn: ForeachRDDFunction<unknown>; name: string; description: string }[] = [];
 
   constructor(ssc: StreamingContext) {
     this.#ssc = ssc;
@@ -51,12 +62,14 @@ export class DStreamGraph {
   }
 
   addInput<S extends InputDStream<any>>(input: S): S {
+    input.streamId = this.#inputs.length;
     this.#inputs.push(input);
     return input;
   }
 
-  addOutput(stream: DStream<unknown>, fn: ForeachRDDFunction<unknown>): void {
-    this.#outputs.push({ stream, fn });
+  /** `name` is the output operation (`pprint`); where the program called it becomes its description. */
+  addOutput(stream: DStream<unknown>, fn: ForeachRDDFunction<unknown>, name = 'foreachRDD'): void {
+    this.#outputs.push({ stream, fn, name, description: callSite() });
   }
 
   // ---- derived streams ----
@@ -97,23 +110,24 @@ export class DStreamGraph {
    */
   generateJobs(time: number): BatchJobs {
     const jobs: (() => Promise<void>)[] = [];
+    const outputs: OutputJob[] = [];
     const stateOperators: StateOperatorProgress[] = [];
     for (const stream of this.#stateful) {
       const commit = stream.commitJob(time);
       if (commit) jobs.push(async () => void stateOperators.push(await commit()));
     }
-    for (const { stream, fn } of this.#outputs) {
+    this.#outputs.forEach(({ stream, fn, name, description }, id) => {
       // A windowed stream has RDDs, and runs its outputs, only at multiples of its slide.
-      if (!stream.isTimeValid(time)) continue;
+      if (!stream.isTimeValid(time)) return;
       const rdd = stream.getOrCompute(time) ?? this.#ssc.sparkContext.emptyRDD();
-      jobs.push(async () => fn(rdd, time));
-    }
-    return { jobs, stateOperators };
+      outputs.push({ id, name, description, run: async () => fn(rdd, time) });
+    });
+    return { jobs, outputs, stateOperators };
   }
 
-  /** Records the inputs contributed to batch `time`. */
-  numRecords(time: number): number {
-    return this.#inputs.reduce((n, i) => n + i.numRecords(time), 0);
+  /** What each input contributed to batch `time`, by stream id. */
+  inputInfos(time: number): Map<number, StreamInputInfo> {
+    return new Map(this.#inputs.map((i) => [i.streamId, { inputStreamId: i.streamId, numRecords: i.numRecords(time), metadata: {} }]));
   }
 
   /**
@@ -133,4 +147,21 @@ export class DStreamGraph {
     for (const s of this.#streams) s.clearBefore(time - s.rememberMs);
     for (const i of this.#inputs) i.release(time - i.rememberMs);
   }
+}
+
+/**
+ * Where the user's program registered an output operation, as Spark's call site: the first stack
+ * frame outside chispa's own sources (`examples/wordcount.ts:12:3`), or '' when there is none.
+ */
+function callSite(): string {
+  const here = new URL('..', import.meta.url).pathname;
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  for (const f of frames) {
+    const m = /\(?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?$/.exec(f.trim());
+    if (!m) continue;
+    const path = m[1].replace(/^file:\/\//, '');
+    if (path.startsWith(here) || path.includes('/node_modules/')) continue;
+    return `${path.split('/').slice(-2).join('/')}:${m[2]}`;
+  }
+  return '';
 }

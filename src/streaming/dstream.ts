@@ -425,16 +425,21 @@ export abstract class DStream<T> {
 
   /** Runs `fn` on the driver with every batch's RDD; a returned Promise is awaited. */
   foreachRDD(fn: ForeachRDDFunction<T>): void {
+    this.#output(fn, 'foreachRDD');
+  }
+
+  /** Registers an output operation, named for listeners and the UI. */
+  #output(fn: ForeachRDDFunction<T>, name: string): void {
     this.ssc.assertDefinable();
-    this.ssc.graph.addOutput(this as DStream<unknown>, fn as ForeachRDDFunction<unknown>);
+    this.ssc.graph.addOutput(this as DStream<unknown>, fn as ForeachRDDFunction<unknown>, name);
   }
 
   /** Prints the first `num` records of every batch, as PySpark's `pprint`. */
   pprint(num = 10): void {
-    this.foreachRDD(async (rdd, time) => {
+    this.#output(async (rdd, time) => {
       const records = await rdd.take(num + 1);
       process.stdout.write(formatPprint(time, records, num));
-    });
+    }, 'pprint');
   }
 
   /**
@@ -450,7 +455,7 @@ export abstract class DStream<T> {
    * ```
    */
   saveAsTextFiles(prefix: string, suffix?: string): void {
-    this.foreachRDD((rdd, time) => rdd.saveAsTextFile(suffix ? `${prefix}-${time}.${suffix}` : `${prefix}-${time}`));
+    this.#output((rdd, time) => rdd.saveAsTextFile(suffix ? `${prefix}-${time}.${suffix}` : `${prefix}-${time}`), 'saveAsTextFiles');
   }
 }
 

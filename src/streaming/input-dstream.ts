@@ -11,6 +11,8 @@ export abstract class InputDStream<T> extends DStream<T> {
   readonly #records = new Map<number, number>();
   /** @internal The stable id its position is checkpointed under; assigned by the context. */
   id = '';
+  /** Spark's input stream id: this input's position among the context's inputs (0, 1, …). */
+  streamId = -1;
 
   /** @internal Begins receiving; never throws for network reasons. */
   start(): void {}

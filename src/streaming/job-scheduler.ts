@@ -1,13 +1,17 @@
 import { ChispaError, UserFunctionError } from '../errors.js';
 import type { Clock } from './clock.js';
-import type { BatchInfo, StateOperatorProgress, StreamingListener } from './listener.js';
+import type { OutputJob } from './dstream-graph.js';
+import { BatchInfo, OutputOperationInfo, type StateOperatorProgress, type StreamInputInfo } from './listener.js';
+import type { StreamingListenerBus } from './listener-bus.js';
 
-/** One batch's work: its output jobs, already bound to the batch's RDDs. */
+/** One batch's work: its state commits and output jobs, already bound to the batch's RDDs. */
 export interface JobSet {
   readonly time: number;
-  readonly numRecords: number;
+  readonly inputInfos: ReadonlyMap<number, StreamInputInfo>;
   readonly submissionTime: number;
+  /** State commits, run before the outputs. */
   readonly jobs: readonly (() => Promise<void>)[];
+  readonly outputs: readonly OutputJob[];
   /** Filled by the batch's state commits as they run; reported with the batch's completion. */
   readonly stateOperators: readonly StateOperatorProgress[];
   /** Set when generating the batch already failed (a `transform` threw). */
@@ -17,11 +21,11 @@ export interface JobSet {
 /**
  * Runs batches one at a time, in batch-time order, and each batch's jobs in the order their
  * output operations were registered. A failed job fails its batch, is reported, and the next
- * batches still run, as in Spark.
+ * batches still run, as in Spark. Posts Spark's batch and output operation events.
  */
 export class JobScheduler {
   readonly #clock: Clock;
-  readonly #listeners: ReadonlySet<StreamingListener>;
+  readonly #bus: StreamingListenerBus;
   readonly #onError: (error: Error) => void;
   readonly #onBatchDone: (time: number) => void;
   readonly #queue: JobSet[] = [];
@@ -29,19 +33,19 @@ export class JobScheduler {
 
   constructor(opts: {
     clock: Clock;
-    listeners: ReadonlySet<StreamingListener>;
+    bus: StreamingListenerBus;
     onError: (error: Error) => void;
     onBatchDone: (time: number) => void;
   }) {
     this.#clock = opts.clock;
-    this.#listeners = opts.listeners;
+    this.#bus = opts.bus;
     this.#onError = opts.onError;
     this.#onBatchDone = opts.onBatchDone;
   }
 
   submit(set: JobSet): void {
     this.#queue.push(set);
-    this.#emit('onBatchSubmitted', { batchTime: set.time, numRecords: set.numRecords, submissionTime: set.submissionTime, failures: [] });
+    this.#bus.post('onBatchSubmitted', batchInfo(set, pendingOps(set)));
     this.#running ??= this.#drain();
   }
 
@@ -65,10 +69,13 @@ export class JobScheduler {
 
   async #runBatch(set: JobSet): Promise<void> {
     const start = this.#clock.now();
-    const base = { batchTime: set.time, numRecords: set.numRecords, submissionTime: set.submissionTime };
-    this.#emit('onBatchStarted', { ...base, processingStartTime: start, schedulingDelay: start - set.submissionTime, failures: [] });
-    const failures: Error[] = set.generationError ? [set.generationError] : [];
-    if (!set.generationError) {
+    const ops = pendingOps(set);
+    this.#bus.post('onBatchStarted', batchInfo(set, ops, { start }));
+    const failures: Error[] = [];
+    if (set.generationError) {
+      failures.push(set.generationError);
+      for (const [id, op] of ops) ops.set(id, withEnd(op, undefined, undefined, failureReason(set.generationError)));
+    } else {
       for (const job of set.jobs) {
         try {
           await job();
@@ -76,30 +83,58 @@ export class JobScheduler {
           failures.push(asBatchError(e));
         }
       }
+      for (const out of set.outputs) {
+        const started = withEnd(ops.get(out.id)!, this.#clock.now());
+        ops.set(out.id, started);
+        this.#bus.post('onOutputOperationStarted', started);
+        let reason: string | undefined;
+        try {
+          await out.run();
+        } catch (e) {
+          const err = asBatchError(e);
+          failures.push(err);
+          reason = failureReason(err);
+        }
+        const done = withEnd(started, started.startTime, this.#clock.now(), reason);
+        ops.set(out.id, done);
+        this.#bus.post('onOutputOperationCompleted', done);
+      }
     }
     const end = this.#clock.now();
     for (const f of failures) this.#onError(f);
     this.#onBatchDone(set.time);
-    this.#emit('onBatchCompleted', {
-      ...base,
-      processingStartTime: start,
-      processingEndTime: end,
-      schedulingDelay: start - set.submissionTime,
-      processingDelay: end - start,
-      failures,
-      stateOperators: set.stateOperators,
-    });
+    this.#bus.post('onBatchCompleted', batchInfo(set, ops, { start, end, failures }));
   }
+}
 
-  #emit(event: keyof StreamingListener, info: BatchInfo): void {
-    for (const l of this.#listeners) {
-      try {
-        l[event]?.(info);
-      } catch {
-        // A listener's own failure must not fail the batch it observes.
-      }
-    }
-  }
+function pendingOps(set: JobSet): Map<number, OutputOperationInfo> {
+  return new Map(set.outputs.map((o) => [o.id, new OutputOperationInfo(set.time, o.id, o.name, o.description)]));
+}
+
+function withEnd(op: OutputOperationInfo, startTime?: number, endTime?: number, reason?: string): OutputOperationInfo {
+  return new OutputOperationInfo(op.batchTime, op.id, op.name, op.description, startTime, endTime, reason);
+}
+
+function batchInfo(
+  set: JobSet,
+  ops: ReadonlyMap<number, OutputOperationInfo>,
+  run: { start?: number; end?: number; failures?: Error[] } = {},
+): BatchInfo {
+  return new BatchInfo({
+    batchTime: set.time,
+    streamIdToInputInfo: set.inputInfos,
+    submissionTime: set.submissionTime,
+    processingStartTime: run.start,
+    processingEndTime: run.end,
+    outputOperationInfos: new Map(ops),
+    failures: run.failures ?? [],
+    stateOperators: run.end === undefined ? undefined : set.stateOperators,
+  });
+}
+
+/** Spark's failure reason: the error with its stack. */
+function failureReason(e: Error): string {
+  return e.stack ?? `${e.name}: ${e.message}`;
 }
 
 /** Errors from driver-side output functions (`foreachRDD`) get the operator's name too. */

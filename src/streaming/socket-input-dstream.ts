@@ -3,7 +3,9 @@ import { log } from '../log.js';
 import type { RDD } from '../rdd/rdd.js';
 import { SocketReceiver, type ReceiverStats, type SocketReceiverOptions } from '../sources/socket-receiver.js';
 import { concatBatches, WriteAheadLog } from '../checkpoint/write-ahead-log.js';
+import { hostname } from 'node:os';
 import { LineBatchInputDStream } from './line-batch-input.js';
+import type { ReceiverInfo } from './listener.js';
 import type { StreamingContext } from './streaming-context.js';
 
 export { splitLines } from './line-batch-input.js';
@@ -32,6 +34,7 @@ export class SocketInputDStream extends LineBatchInputDStream {
   #receiver: SocketReceiver | undefined;
   #wal: WriteAheadLog | undefined;
   #replay: number[] = [];
+  #info: ReceiverInfo | undefined;
 
   constructor(ssc: StreamingContext, host: string, port: number, opts: SocketTextStreamOptions = {}) {
     super(ssc);
@@ -45,8 +48,18 @@ export class SocketInputDStream extends LineBatchInputDStream {
     return this.#receiver?.stats ?? { connected: false, connects: 0, lines: 0, bytes: 0, truncatedLines: 0, pauses: 0 };
   }
 
+  /** Spark's ReceiverInfo of this input's receiver; undefined before start. */
+  receiverInfo(): ReceiverInfo | undefined {
+    return this.#info;
+  }
+
   override get kind(): string {
     return 'socketTextStream';
+  }
+
+  #post(event: 'onReceiverStarted' | 'onReceiverError' | 'onReceiverStopped', change: Partial<ReceiverInfo>): void {
+    this.#info = { ...this.#info!, ...change };
+    this.ssc.listenerBus.post(event, this.#info);
   }
 
   override start(): void {
@@ -69,12 +82,31 @@ export class SocketInputDStream extends LineBatchInputDStream {
       // The segment being filled does not count: it is always there, so a limit below one segment
       // would otherwise stop reading for good.
       backpressure: { isFull: () => this.pool.bytesInUse - this.pool.byteCapacity > limit, onDrain: (l) => this.pool.onRelease(l) },
+      onError: (message, error) =>
+        this.#post('onReceiverError', {
+          lastErrorMessage: message,
+          lastError: error ? String(error) : message,
+          lastErrorTime: Date.now(),
+        }),
     });
+    this.#info = {
+      streamId: this.streamId,
+      name: `SocketReceiver-${this.streamId}`,
+      active: true,
+      location: hostname(),
+      executorId: 'driver',
+      lastErrorMessage: '',
+      lastError: '',
+      lastErrorTime: -1,
+    };
+    this.#post('onReceiverStarted', {});
     this.#receiver.start();
   }
 
   override async stop(): Promise<void> {
-    await this.#receiver?.stop();
+    if (!this.#receiver) return;
+    await this.#receiver.stop();
+    if (this.#info?.active) this.#post('onReceiverStopped', { active: false });
   }
 
   override dispose(): void {

@@ -9,6 +9,7 @@ import { readLatestCheckpoint } from '../checkpoint/checkpoint-store.js';
 import { Checkpointing, type RecoveryOptions } from './checkpointing.js';
 import { JobScheduler } from './job-scheduler.js';
 import type { StreamingListener } from './listener.js';
+import { StreamingListenerBus } from './listener-bus.js';
 import { FileInputDStream, type TextFileStreamOptions } from './file-input-dstream.js';
 import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
@@ -51,7 +52,8 @@ export class StreamingContext {
   /** @internal The streams, inputs and outputs defined on this context. */
   readonly graph = new DStreamGraph(this);
   readonly #clock: Clock;
-  readonly #listeners = new Set<StreamingListener>();
+  /** @internal Spark's listener bus: inputs post receiver events on it. */
+  readonly listenerBus = new StreamingListenerBus();
   readonly #scheduler: JobScheduler;
   readonly #waiters = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
   #state: StreamingContextState = 'INITIALIZED';
@@ -59,6 +61,7 @@ export class StreamingContext {
   #checkpointDir: string | undefined;
   #cancelTimer: (() => void) | undefined;
   #lastBatch: number | undefined;
+  #startTime: number | undefined;
   #firstBatch: number | undefined;
   /** Spark's zero time: the first batch time − the batch interval, or the checkpoint's on recovery. */
   #zeroTime: number | undefined;
@@ -80,7 +83,7 @@ export class StreamingContext {
     this.#writeAheadLog = opts.writeAheadLog ?? false;
     this.#scheduler = new JobScheduler({
       clock: this.#clock,
-      listeners: this.#listeners,
+      bus: this.listenerBus,
       onError: (e) => this.#reportError(e),
       onBatchDone: (t) => {
         this.#checkpointing?.batchDone(t);
@@ -204,12 +207,13 @@ export class StreamingContext {
     this.#rememberMs = Math.max(this.batchDurationMs, Math.round(duration * 1000));
   }
 
+  /** Adds a listener for Spark's streaming events (see {@link StreamingListener}). */
   addStreamingListener(listener: StreamingListener): void {
-    this.#listeners.add(listener);
+    this.listenerBus.add(listener);
   }
 
   removeStreamingListener(listener: StreamingListener): void {
-    this.#listeners.delete(listener);
+    this.listenerBus.remove(listener);
   }
 
   getState(): StreamingContextState {
@@ -242,6 +246,8 @@ export class StreamingContext {
     }
     this.#state = 'ACTIVE';
     StreamingContext.#active.add(this);
+    this.#startTime = Date.now();
+    this.listenerBus.post('onStreamingStarted', { time: this.#startTime });
     for (const input of this.graph.inputs) input.start();
     this.graph.remember(this.#rememberMs);
     const now = this.#clock.now();
@@ -317,6 +323,11 @@ export class StreamingContext {
     return this.#writeAheadLog && this.#checkpointDir !== undefined ? join(this.#checkpointDir, 'wal', id) : undefined;
   }
 
+  /** @internal When `start()` was called (epoch ms, wall clock); undefined before. */
+  get startTime(): number | undefined {
+    return this.#startTime;
+  }
+
   /** @internal The time of the first batch this context generates; undefined before start. */
   get firstBatchTime(): number | undefined {
     return this.#firstBatch;
@@ -358,16 +369,16 @@ export class StreamingContext {
   #generate(time: number): void {
     this.#lastBatch = time;
     const submissionTime = this.#clock.now();
-    let batch: BatchJobs = { jobs: [], stateOperators: [] };
+    let batch: BatchJobs = { jobs: [], outputs: [], stateOperators: [] };
     let generationError: Error | undefined;
     try {
       batch = this.graph.generateJobs(time);
     } catch (e) {
       generationError = e instanceof Error ? e : new Error(String(e));
     }
-    const numRecords = this.graph.numRecords(time);
+    const inputInfos = this.graph.inputInfos(time);
     this.#checkpointing?.noteGenerated(time);
-    this.#scheduler.submit({ time, numRecords, submissionTime, ...batch, generationError });
+    this.#scheduler.submit({ time, inputInfos, submissionTime, ...batch, generationError });
   }
 
   #reportError(e: Error): void {
