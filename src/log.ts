@@ -17,6 +17,11 @@ export function setLogLevel(level: string): void {
   threshold = RANK[upper];
 }
 
+/** Whether a message at `level` would be written at the current log level. */
+export function isLogEnabled(level: LogLevel): boolean {
+  return RANK[level] >= threshold;
+}
+
 function emit(level: LogLevel, message: string): void {
   if (RANK[level] < threshold) return;
   process.stderr.write(`${new Date().toISOString()} ${level} chispa: ${message}\n`);
