@@ -50,4 +50,4 @@ export type { SocketInputDStream, SocketTextStreamOptions } from './streaming/so
 export type { MapWithStateDStream, UpdateStateOptions } from './streaming/state-dstream.js';
 export { StateSpec, type MappingFunction } from './streaming/state-spec.js';
 export { StreamingContext, type StreamingContextOptions, type StreamingContextState } from './streaming/streaming-context.js';
-export { attachStatusLine, type StatusLineOptions, type StatusStream } from './ui/status-line.js';
+export { attachStatusLine, startStreamingUI, type StatusLineOptions, type StatusStream, type StreamingUI, type StreamingUIOptions } from './ui/index.js';

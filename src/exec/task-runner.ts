@@ -8,6 +8,8 @@ export interface TaskRunner {
   readonly parallelism: number;
   run(task: Task): Promise<TaskResult>;
   destroy(): Promise<void>;
+  /** Share of the pool's capacity used since it started (0..1); undefined without a pool. */
+  readonly utilization?: number;
 }
 
 /**
@@ -46,6 +48,10 @@ export class PoolRunner implements TaskRunner {
 
   run(task: Task): Promise<TaskResult> {
     return this.#pool.run(task);
+  }
+
+  get utilization(): number {
+    return this.#pool.utilization;
   }
 
   async destroy(): Promise<void> {

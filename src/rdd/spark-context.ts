@@ -52,6 +52,11 @@ export class SparkContext {
   readonly #shippedBySource = new Map<string, ShippedFunction>();
   #stopped: Promise<void> | undefined;
 
+  /** @internal The worker pool's utilisation (0..1), for metrics; undefined under `local`. */
+  get poolUtilization(): number | undefined {
+    return this.#runner.utilization;
+  }
+
   constructor(conf: SparkConf = {}) {
     this.master = conf.master ?? 'local[*]';
     this.appName = conf.appName ?? 'chispa';

@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeCheckpoint, type LoadedCheckpoint, type SourceCheckpoint } from '../checkpoint/checkpoint-store.js';
 import { IllegalStateError } from '../errors.js';
 import { log } from '../log.js';
@@ -12,6 +14,14 @@ export interface RecoveryOptions {
    * count). Without this, such state is an error. The program's operators then start empty.
    */
   dropState?: readonly string[];
+}
+
+/** A checkpoint that was written: for metrics. */
+export interface CheckpointWrite {
+  readonly batchTime: number;
+  readonly durationMs: number;
+  /** Bytes of its files. */
+  readonly bytes: number;
 }
 
 /**
@@ -29,8 +39,16 @@ export class Checkpointing {
   readonly #positions = new Map<number, SourceCheckpoint[]>();
   /** The context's zero time, set at start: kept in every checkpoint, and the origin of its interval. */
   zeroTime = 0;
+  readonly #onWritten: ((w: CheckpointWrite) => void) | undefined;
 
-  constructor(dir: string, batchMs: number, stateful: readonly StatefulStream[], inputs: readonly InputDStream<unknown>[]) {
+  constructor(
+    dir: string,
+    batchMs: number,
+    stateful: readonly StatefulStream[],
+    inputs: readonly InputDStream<unknown>[],
+    onWritten?: (w: CheckpointWrite) => void,
+  ) {
+    this.#onWritten = onWritten;
     this.#dir = dir;
     this.#batchMs = batchMs;
     this.#stateful = stateful;
@@ -69,7 +87,9 @@ export class Checkpointing {
     const started = performance.now();
     try {
       const path = writeCheckpoint(this.#dir, { batchTime: time, batchDurationMs: this.#batchMs, zeroTime: this.zeroTime, operators, sources: positions });
-      log.debug(`checkpoint ${path} written in ${(performance.now() - started).toFixed(0)} ms`);
+      const durationMs = performance.now() - started;
+      log.debug(`checkpoint ${path} written in ${durationMs.toFixed(0)} ms`);
+      if (this.#onWritten) this.#onWritten({ batchTime: time, durationMs, bytes: sizeOf(path) });
       for (const i of this.#inputs) i.checkpointed(time);
     } catch (e) {
       // A failed write keeps the previous checkpoint; the stream goes on.
@@ -123,4 +143,9 @@ function assignIds<S extends { id: string; givenName: string | undefined }>(stre
     if (used.has(s.id)) throw new IllegalStateError(`two streams are named '${s.id}'; checkpoint ids must be unique`);
     used.add(s.id);
   }
+}
+
+/** Bytes of the files in a checkpoint directory. */
+function sizeOf(dir: string): number {
+  return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }

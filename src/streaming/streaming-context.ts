@@ -6,7 +6,7 @@ import type { SparkContext } from '../rdd/spark-context.js';
 import { SystemClock, type Clock } from './clock.js';
 import type { DStream } from './dstream.js';
 import { readLatestCheckpoint } from '../checkpoint/checkpoint-store.js';
-import { Checkpointing, type RecoveryOptions } from './checkpointing.js';
+import { Checkpointing, type CheckpointWrite, type RecoveryOptions } from './checkpointing.js';
 import { JobScheduler } from './job-scheduler.js';
 import type { StreamingListener } from './listener.js';
 import { StreamingListenerBus } from './listener-bus.js';
@@ -125,7 +125,7 @@ export class StreamingContext {
             `${ssc.batchDurationMs / 1000} s. Batch times must stay multiples of one interval: keep the interval, or start from an empty directory.`,
         );
       }
-      ssc.#checkpointing = new Checkpointing(ssc.#checkpointDir!, ssc.batchDurationMs, ssc.graph.stateful, ssc.graph.inputs);
+      ssc.#checkpointing = new Checkpointing(ssc.#checkpointDir!, ssc.batchDurationMs, ssc.graph.stateful, ssc.graph.inputs, ssc.#checkpointWritten);
       ssc.#checkpointing.restore(cp, opts);
       ssc.#recoveredAt = cp.batchTime;
       // As Spark restores the graph's zero time, so slides and windows stay where they were. A
@@ -242,7 +242,7 @@ export class StreamingContext {
       throw new IllegalArgumentError('Cannot enable receiver write-ahead log without checkpoint directory set. Please set it by StreamingContext.checkpoint().');
     }
     if (this.#checkpointDir !== undefined) {
-      this.#checkpointing ??= new Checkpointing(this.#checkpointDir, this.batchDurationMs, this.graph.stateful, this.graph.inputs);
+      this.#checkpointing ??= new Checkpointing(this.#checkpointDir, this.batchDurationMs, this.graph.stateful, this.graph.inputs, this.#checkpointWritten);
     }
     this.#state = 'ACTIVE';
     StreamingContext.#active.add(this);
@@ -322,6 +322,17 @@ export class StreamingContext {
   writeAheadLogDir(id: string): string | undefined {
     return this.#writeAheadLog && this.#checkpointDir !== undefined ? join(this.#checkpointDir, 'wal', id) : undefined;
   }
+
+  /** @internal Observers of checkpoint writes (the UI's metrics); returns the remover. */
+  onCheckpointWritten(fn: (w: CheckpointWrite) => void): () => void {
+    this.#checkpointObservers.add(fn);
+    return () => this.#checkpointObservers.delete(fn);
+  }
+
+  readonly #checkpointObservers = new Set<(w: CheckpointWrite) => void>();
+  readonly #checkpointWritten = (w: CheckpointWrite): void => {
+    for (const fn of this.#checkpointObservers) fn(w);
+  };
 
   /** @internal When `start()` was called (epoch ms, wall clock); undefined before. */
   get startTime(): number | undefined {

@@ -1,0 +1,150 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startUIJob } from './helpers/ui-job.js';
+import { waitFor } from './helpers/streaming.js';
+
+// The Streaming UI in a real headless Chromium (Debian's `chromium`, installed by .ci/run), on a
+// real job in a child process: a socket WordCount with state (test/fixtures/programs/ui-job.ts).
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUT = fileURLToPath(new URL('../test-output/', import.meta.url));
+const METRICS = ['inputRate', 'schedulingDelay', 'processingTime', 'totalDelay'] as const;
+
+describe('Streaming UI in headless Chromium', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chispa-ui-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('charts real batches, and its API and /metrics agree with a StreamingListener in the same job', { timeout: 180_000 }, async () => {
+    const job = startUIJob(join(dir, 'checkpoint'));
+    let browser: BrowserContext | undefined;
+    try {
+      await waitFor(() => job.state.url !== '' || job.state.exited, 'the UI address', 60_000);
+      expect(job.state.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      await waitFor(() => job.state.batches.filter((b) => b.numRecords > 0).length >= 4 || job.state.exited, 'four batches with records', 90_000);
+      expect(job.state.exited).toBe(false);
+
+      browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        viewport: { width: 1200, height: 1150 },
+      });
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+      page.on('response', (r) => void (r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`)));
+      // Nothing may come from outside the UI (the charts are served from the package).
+      await page.route('**/*', (route) => (route.request().url().startsWith(job.state.url) ? route.continue() : route.abort()));
+      await page.goto(job.state.url);
+      expect(await page.title()).toBe('Streaming Statistics');
+
+      // Live: the charts fill in while the job runs.
+      const points = () =>
+        page.evaluate((keys) => {
+          const charts = (globalThis as any).chispaCharts;
+          return keys.map((k) => ({
+            key: k,
+            timeline: charts[k].timeline.data[1].filter((v: unknown) => v !== null).length,
+            histogram: charts[k].histogram.data[1].reduce((a: number, b: number) => a + b, 0),
+            interval: charts[k].timeline.data[2]?.[0],
+          }));
+        }, METRICS as unknown as string[]);
+      const before = (await points())[0].timeline;
+      await page.waitForFunction((n) => (globalThis as any).chispaCharts.inputRate.timeline.data[0].length > n, before, { timeout: 60_000 });
+
+      // Stop the job so that nothing moves, then compare everything with the listener's view.
+      job.stopJob();
+      await waitFor(() => job.state.stopped >= 0, 'the job to stop', 60_000);
+      const listened = job.state.batches;
+      expect(listened).toHaveLength(job.state.stopped);
+      const n = listened.length;
+      const refreshed = await page.evaluate(() => Number((globalThis as any).document.body.dataset.refreshed));
+      await page.waitForFunction((r) => Number((globalThis as any).document.body.dataset.refreshed) > r + 1, refreshed, { timeout: 30_000 });
+
+      for (const c of await points()) {
+        expect(c.timeline, `${c.key} timeline points`).toBe(n);
+        expect(c.histogram, `${c.key} histogram: batches counted`).toBe(n);
+      }
+      expect((await points())[2].interval).toBe(500); // the batch interval drawn on processing time
+      await expect(page.locator('#completed-batches').textContent()).resolves.toBe(String(n));
+      await expect(page.locator('#total-records').textContent()).resolves.toBe(String(listened.reduce((a, b) => a + b.numRecords, 0)));
+      await expect(page.locator('#batch-interval').textContent()).resolves.toBe('500 ms');
+      await expect(page.locator('#receivers').textContent()).resolves.toContain('SocketReceiver-0');
+      await expect(page.locator('#state').textContent()).resolves.toContain('updateStateByKey#0');
+      expect(await page.locator('#completed-batches-table tr').count()).toBe(Math.min(n, 100));
+      mkdirSync(OUT, { recursive: true });
+      await page.screenshot({ path: join(OUT, 'ui.png') });
+      expect(errors).toEqual([]);
+
+      const get = async (path: string) => {
+        const r = await fetch(new URL(path, job.state.url));
+        expect(r.status, path).toBe(200);
+        return r as Omit<Response, 'json'> & { json(): Promise<any> };
+      };
+      const avg = (xs: number[]) => Math.trunc(xs.reduce((a, b) => a + b, 0) / xs.length);
+      const stats = await (await get('api/v1/streaming/statistics')).json();
+      expect(stats).toMatchObject({
+        batchDuration: 500,
+        numReceivers: 1,
+        numActiveReceivers: 0,
+        numInactiveReceivers: 1,
+        numTotalCompletedBatches: n,
+        numRetainedCompletedBatches: n,
+        numActiveBatches: 0,
+        numProcessedRecords: listened.reduce((a, b) => a + b.numRecords, 0),
+        numReceivedRecords: listened.reduce((a, b) => a + b.numRecords, 0),
+        avgSchedulingDelay: avg(listened.map((b) => b.schedulingDelay)),
+        avgProcessingTime: avg(listened.map((b) => b.processingDelay)),
+        avgTotalDelay: avg(listened.map((b) => b.totalDelay)),
+      });
+      expect(stats.avgInputRate).toBeCloseTo(listened.reduce((a, b) => a + b.numRecords * 2, 0) / n, 6);
+      expect(stats.startTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}GMT$/);
+
+      const batches = await (await get('api/v1/streaming/batches')).json();
+      const completed = await (await get('api/v1/streaming/batches?status=COMPLETED')).json();
+      expect(completed).toEqual(batches);
+      expect(await (await get('api/v1/streaming/batches?status=QUEUED&status=PROCESSING')).json()).toEqual([]);
+      expect(batches.map((b: any) => [b.batchId, b.inputSize, b.schedulingDelay, b.processingTime, b.totalDelay, b.status])).toEqual(
+        [...listened].reverse().map((b) => [b.batchTime, b.numRecords, b.schedulingDelay, b.processingDelay, b.totalDelay, 'COMPLETED']),
+      );
+      for (const b of batches) expect(b).toMatchObject({ batchDuration: 500, numTotalOutputOps: 1, numCompletedOutputOps: 1, numFailedOutputOps: 0, numActiveOutputOps: 0 });
+      const one = listened[1];
+      expect(await (await get(`api/v1/streaming/batches/${one.batchTime}`)).json()).toEqual(batches.find((b: any) => b.batchId === one.batchTime));
+      const ops = await (await get(`api/v1/streaming/batches/${one.batchTime}/operations`)).json();
+      expect(ops).toHaveLength(1);
+      expect(ops[0]).toMatchObject({ outputOpId: 0, name: 'foreachRDD', jobIds: [] });
+      expect(ops[0].description).toMatch(/ui-job\.ts:\d+/);
+      const receivers = await (await get('api/v1/streaming/receivers')).json();
+      expect(receivers).toHaveLength(1);
+      expect(receivers[0]).toMatchObject({ streamId: 0, streamName: 'SocketReceiver-0', isActive: false, executorId: 'driver' });
+      expect(receivers[0].eventRates.map(([t]: [number]) => t)).toEqual(listened.map((b) => b.batchTime));
+      expect(await (await get('api/v1/streaming/receivers/0')).json()).toEqual(receivers[0]);
+      expect((await fetch(new URL('api/v1/streaming/batches/12345', job.state.url))).status).toBe(404);
+
+      const metricsRes = await get('metrics');
+      expect(metricsRes.headers.get('content-type')).toContain('text/plain');
+      const families = new Map(parsePrometheusTextFormat(await metricsRes.text()).map((f) => [f.name, f]));
+      const value = (name: string) => Number(families.get(name)!.metrics[0].value);
+      expect(value('chispa_streaming_batches_completed_total')).toBe(n);
+      expect(value('chispa_streaming_records_total')).toBe(stats.numProcessedRecords);
+      expect(families.get('chispa_streaming_processing_time_seconds')!.type).toBe('HISTOGRAM');
+      expect(Number(families.get('chispa_streaming_processing_time_seconds')!.metrics[0].count)).toBe(n);
+      expect(Number(families.get('chispa_receiver_lines_total')!.metrics[0].value)).toBeGreaterThanOrEqual(stats.numProcessedRecords);
+      expect(families.get('chispa_state_keys')!.metrics[0]).toMatchObject({ labels: { operator: 'updateStateByKey#0', kind: 'updateStateByKey' }, value: '10' });
+      expect(Number(families.get('chispa_checkpoint_write_seconds')!.metrics[0].count)).toBeGreaterThan(0);
+      expect(value('chispa_checkpoint_size_bytes')).toBeGreaterThan(0);
+      expect(value('chispa_pool_threads')).toBe(2);
+      expect(value('chispa_pool_utilization')).toBeGreaterThan(0);
+    } finally {
+      await browser?.close();
+      await job.close();
+    }
+    expect(job.state.stderr).toBe('');
+  });
+});
