@@ -279,3 +279,42 @@ describe('every StreamingListener callback, in order, for a socket job whose rec
     expect(receiverInfos.at(-1)!.lastErrorMessage).not.toBe('');
   });
 });
+
+describe('onReceiverError for a connection the server breaks', () => {
+  it('reports the broken connection, stays active, reconnects and keeps receiving', async () => {
+    let connections = 0;
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      connections++;
+      // The first connection sends a line and is reset; the next one sends another line.
+      if (connections === 1) s.write('before\n', () => setImmediate(() => s.resetAndDestroy()));
+      else s.write('after\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    sc = new SparkContext({ master: 'local' });
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext(sc, 1, { clock });
+    const lines = ssc.socketTextStream('127.0.0.1', port, { initialDelayMs: 20, maxDelayMs: 100 });
+    const got: string[] = [];
+    lines.foreachRDD(async (rdd) => void got.push(...(await rdd.collect())));
+    const errors: ReceiverInfo[] = [];
+    let done = 0;
+    ssc.addStreamingListener({ onReceiverError: (r) => void errors.push(r), onBatchCompleted: () => void done++ });
+    try {
+      ssc.start();
+      await waitFor(() => lines.receiverStats().lines === 2, 'both lines');
+      clock.advance(1000);
+      await waitFor(() => done === 1, 'batch 1');
+    } finally {
+      await ssc.stop(false);
+      await new Promise((r) => server.close(r));
+    }
+    expect(got).toEqual(['before', 'after']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ streamId: 0, active: true });
+    // Whether the client sees the RST as ECONNRESET or as an end depends on timing in the kernel.
+    expect(errors[0].lastErrorMessage).toMatch(new RegExp(`^connection to 127\\.0\\.0\\.1:${port} (failed|closed by the server)$`));
+    expect(errors[0].lastError).not.toBe('');
+  });
+});
