@@ -53,6 +53,25 @@ describe('startStreamingUI', () => {
     await expect(startStreamingUI(ssc, { retainedBatches: 0 })).rejects.toMatchObject({ code: 'CHISPA_ERR_ILLEGAL_ARGUMENT' });
   });
 
+  it("defaults to Spark's port 4040 (or the next free one) on 127.0.0.1, and close() frees it", async () => {
+    sc = new SparkContext({ master: 'local' });
+    const ssc = new StreamingContext(sc, 1, { clock: new ManualClock(0) });
+    ssc.queueStream([[1]]).foreachRDD(() => {});
+    // Another process may hold 4040: then the warning says which port was used instead.
+    const stderr = await captureStderr(async () => {
+      ui = await startStreamingUI(ssc);
+    });
+    const { port, url } = ui!;
+    expect(port).toBeGreaterThanOrEqual(4040);
+    expect(port).toBeLessThanOrEqual(4056);
+    expect(url).toBe(`http://127.0.0.1:${port}/`);
+    if (port === 4040) expect(stderr).toBe('');
+    else expect(stderr).toMatch(new RegExp(`^\\S+ WARN chispa: Streaming UI: port 4040 is taken; using ${port}\\n$`));
+    await ui!.close();
+    ui = undefined;
+    await expect(fetch(url)).rejects.toThrow();
+  });
+
   it('batches: PROCESSING, QUEUED and COMPLETED as Spark reports them, failures with their reason, retained batches', async () => {
     sc = new SparkContext({ master: 'local' });
     const clock = new ManualClock(0);
