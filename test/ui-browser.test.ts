@@ -19,7 +19,7 @@ describe('Streaming UI in headless Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chispa-ui-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('charts real batches, and its API and /metrics agree with a StreamingListener in the same job', { timeout: 180_000 }, async () => {
+  it('charts real batches, and its API and /metrics agree with a StreamingListener in the same job', { timeout: 300_000 }, async () => {
     const job = startUIJob(join(dir, 'checkpoint'));
     let browser: BrowserContext | undefined;
     try {
