@@ -156,6 +156,31 @@ describe('startStreamingUI', () => {
     await ssc.stop(false);
   });
 
+  it('a batch that fails outside its outputs (a transform) shows that error as its failure reason', async () => {
+    sc = new SparkContext({ master: 'local' });
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext(sc, 1, { clock });
+    let done = 0;
+    ssc.addStreamingListener({ onBatchCompleted: () => void done++ });
+    ssc
+      .queueStream([[1]])
+      .transform(() => {
+        throw new Error('bad transform');
+      })
+      .foreachRDD(() => {});
+    ui = await startStreamingUI(ssc, { port: 0 });
+    const stderr = await captureStderr(async () => {
+      ssc.start();
+      clock.advance(1000);
+      await waitFor(() => done === 1, 'batch 1');
+    });
+    expect(stderr).toContain('bad transform');
+    const batch = await get('api/v1/streaming/batches/1000');
+    expect(batch).toMatchObject({ numTotalOutputOps: 0, numFailedOutputOps: 0 });
+    expect(batch.firstFailureReason).toContain('bad transform');
+    await ssc.stop(false);
+  });
+
   it("receivers: started after the context, it still shows the receiver, and the receiver's last error", async () => {
     const probe = net.createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));

@@ -82,8 +82,15 @@ export function batchView(p: StreamingProgress, b: BatchInfo, status: BatchStatu
     numCompletedOutputOps: ops.filter((o) => o.endTime !== undefined && o.failureReason === undefined).length,
     numFailedOutputOps: ops.filter((o) => o.failureReason !== undefined).length,
     numTotalOutputOps: ops.length,
-    firstFailureReason: ops.find((o) => o.failureReason !== undefined)?.failureReason,
+    // chispa: a batch can also fail outside its outputs (a transform while generating it, a state
+    // commit); then its first error is the reason, so the batch does not look clean.
+    firstFailureReason: ops.find((o) => o.failureReason !== undefined)?.failureReason ?? firstError(b),
   };
+}
+
+function firstError(b: BatchInfo): string | undefined {
+  const e = b.failures[0];
+  return e && (e.stack ?? `${e.name}: ${e.message}`);
 }
 
 /** `batches?status=…`: newest first, as Spark sorts them. */
