@@ -62,6 +62,10 @@ export class StreamingContext {
   #cancelTimer: (() => void) | undefined;
   #lastBatch: number | undefined;
   #startTime: number | undefined;
+  readonly #checkpointObservers = new Set<(w: CheckpointWrite) => void>();
+  readonly #checkpointWritten = (w: CheckpointWrite): void => {
+    for (const fn of this.#checkpointObservers) fn(w);
+  };
   #firstBatch: number | undefined;
   /** Spark's zero time: the first batch time − the batch interval, or the checkpoint's on recovery. */
   #zeroTime: number | undefined;
@@ -328,11 +332,6 @@ export class StreamingContext {
     this.#checkpointObservers.add(fn);
     return () => this.#checkpointObservers.delete(fn);
   }
-
-  readonly #checkpointObservers = new Set<(w: CheckpointWrite) => void>();
-  readonly #checkpointWritten = (w: CheckpointWrite): void => {
-    for (const fn of this.#checkpointObservers) fn(w);
-  };
 
   /** @internal When `start()` was called (epoch ms, wall clock); undefined before. */
   get startTime(): number | undefined {
