@@ -46,7 +46,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readLatestCheckpoint, writeCheckpoint } from '../src/checkpoint/checkpoint-store.js';
 import type { StateResult } from '../src/exec/state-update.js';
-import { runTask } from '../src/exec/run-task.js';
+import { runTask } from '../src/exec/executor.js';
 import { sealBlock } from '../src/memory/partitioned-block.js';
 import { readStateBlock, stateBlockCount } from '../src/memory/state-block.js';
 import { ValueWriter } from '../src/memory/value-codec.js';

@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import type { Task, TaskResult } from '../plan/task.js';
-import { runTask } from './run-task.js';
+import { runTask } from './executor.js';
 
 /** Where tasks run: in this thread (master `local`) or on a pool of worker threads. */
 export interface TaskRunner {
