@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
-import { add } from '../src/add.js';
+import { add } from '../src/functions.js';
 import { runTask } from '../src/exec/executor.js';
 import { partitionOfEncoded } from '../src/exec/partition-hash.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';

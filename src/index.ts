@@ -16,8 +16,7 @@
  * await ssc.stop();
  * ```
  */
-export { add } from './add.js';
-export { pairWith, words } from './functions.js';
+export { add, pairWith, words } from './functions.js';
 export {
   ChispaError,
   ClosureCaptureError,

@@ -1,7 +1,7 @@
 import { IllegalArgumentError } from '../errors.js';
 import { commitTextOutput } from '../exec/save-text.js';
 import type { Aggregator, NarrowOp } from '../plan/task.js';
-import { pairWithOne, sum, underKeyZero } from './builtin-functions.js';
+import { pairWithOne, sum, underKeyZero } from '../functions.js';
 import type { LineageNode } from './dag-scheduler.js';
 import type { SparkContext } from './spark-context.js';
 

@@ -1,5 +1,5 @@
 import { IllegalArgumentError, IllegalStateError } from '../errors.js';
-import { one, pairValue, pairWithOne, partitionSize, positiveValue, subtract, sum, underKeyZero } from '../rdd/builtin-functions.js';
+import { one, pairValue, pairWithOne, partitionSize, positiveValue, subtract, sum, underKeyZero } from '../functions.js';
 import type { FnOptions, PartitionsArg, RDD } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
 import { mapWithStateConfig, statePartitions, updateStateConfig } from './state-config.js';

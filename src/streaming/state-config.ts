@@ -1,4 +1,4 @@
-import { add } from '../add.js';
+import { add } from '../functions.js';
 import { IllegalArgumentError } from '../errors.js';
 import { isSumUpdate } from '../plan/recognize.js';
 import { asRDD, type RDD } from '../rdd/rdd.js';
