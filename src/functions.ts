@@ -37,8 +37,9 @@ export function pairWith<V extends number | string>(value: V): <T>(x: T) => [T, 
 
 /**
  * Functions the engine itself hands to operators (count, countByValue, reduce, the windowed
- * counts); not exported from the package. They live at module level so that each is shipped, and compiled by the workers, once per process rather than
- * once per batch; their sources capture nothing, so they ship like any user function.
+ * counts); not exported from the package. They live at module level so that each is shipped, and
+ * compiled by the workers, once per process rather than once per batch; their sources capture
+ * nothing, so they ship like any user function.
  */
 export const pairWithOne = <T>(x: T): [T, number] => [x, 1];
 export const underKeyZero = <T>(x: T): [number, T] => [0, x];
