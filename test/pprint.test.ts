@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { formatBatchTime, formatPprint, pythonRepr } from '../src/streaming/pprint.js';
+import { pythonRepr } from '../src/python-repr.js';
+import { formatBatchTime, formatPprint } from '../src/streaming/pprint.js';
 
 // pprint prints what PySpark's pprint prints:
 //   print("-" * 43); print("Time: %s" % time); print("-" * 43)

@@ -5,7 +5,7 @@ import type { Aggregator, Partitioner, SinkDesc } from '../plan/task.js';
 import { createCombiner } from './aggregate.js';
 import { stateUpdater } from './state-update.js';
 import { windowMerger } from './window-merge.js';
-import { textPartWriter } from './save-text.js';
+import { textPartWriter } from './text-part-writer.js';
 import { compareValues } from './compare.js';
 import { partitionOfEncoded } from './partition-hash.js';
 import { OperatorFailure, PartitionDone, type Consumer } from './pipeline.js';

@@ -1,5 +1,5 @@
 import { IllegalArgumentError } from '../errors.js';
-import { commitTextOutput } from '../exec/save-text.js';
+import { commitTextOutput } from './commit-text-output.js';
 import type { Aggregator, NarrowOp } from '../plan/task.js';
 import { pairWithOne, sum, underKeyZero } from '../functions.js';
 import type { LineageNode } from './dag-scheduler.js';

@@ -1,46 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pythonRepr } from '../streaming/pprint.js';
-import { OperatorFailure } from './pipeline.js';
-import type { Sink } from './sinks.js';
-
-/**
- * `saveAsTextFile`, both halves: the task side writes one partition as a part file; the driver
- * side runs those tasks into a temporary directory and commits it. (`pythonRepr` is a pure
- * module, so workers may import it.)
- */
-
-/** A record as PySpark writes it, Python's `str()`: a string as is, anything else as its repr. */
-function pythonStr(record: unknown): string {
-  return typeof record === 'string' ? record : pythonRepr(record);
-}
-
-/** `part-00000`, `part-00001`, …: the part file of partition `partition`, as Hadoop names it. */
-function partFileName(partition: number): string {
-  return `part-${String(partition).padStart(5, '0')}`;
-}
-
-/**
- * The `saveText` sink: collects the partition's records as lines and, when the partition is
- * done, writes them to `dir/part-NNNNN`, one per line. An empty partition writes an empty file.
- * The task's result is the number of lines written.
- */
-export function textPartWriter(dir: string, partition: number): Sink {
-  const lines: string[] = [];
-  return {
-    push: (x) => void lines.push(pythonStr(x)),
-    end() {},
-    result() {
-      try {
-        writeFileSync(join(dir, partFileName(partition)), lines.length === 0 ? '' : lines.join('\n') + '\n');
-      } catch (e) {
-        throw new OperatorFailure('saveAsTextFile', e);
-      }
-      return lines.length;
-    },
-  };
-}
 
 /**
  * Driver side of `saveAsTextFile(path)`: `writeParts(tmp)` runs one task per partition writing
