@@ -5,7 +5,7 @@ import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { readStateBlock, StateBlockWriter } from '../src/memory/state-block.js';
 import { LineSplitter } from '../src/sources/line-splitter.js';
-import { splitLines } from '../src/streaming/line-batch-input.js';
+import { splitLines } from '../src/rdd/line-rdd.js';
 
 // count() straight on a source reads only its size; it must be what collecting gives.
 

@@ -8,7 +8,7 @@ import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import { isAddition, isSumUpdate, pairConstant, splitSeparator } from '../src/plan/recognize.js';
 import { shipFunction } from '../src/plan/ship.js';
-import { splitLines } from '../src/streaming/line-batch-input.js';
+import { splitLines } from '../src/rdd/line-rdd.js';
 import { LineSplitter } from '../src/sources/line-splitter.js';
 import { sorted, waitFor } from './helpers/streaming.js';
 

@@ -8,7 +8,7 @@ import { SegmentPool } from '../src/memory/segment-pool.js';
 import { shipFunction } from '../src/plan/ship.js';
 import type { Aggregator } from '../src/plan/task.js';
 import { LineSplitter } from '../src/sources/line-splitter.js';
-import { splitLines } from '../src/streaming/line-batch-input.js';
+import { splitLines } from '../src/rdd/line-rdd.js';
 
 // The map side of a shuffle writes the same bytes however its records arrive: the kernel's
 // encoded distinct tokens, or decoded records through the combiner.

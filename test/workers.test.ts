@@ -3,7 +3,7 @@ import { threadId as testThreadId } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { add, ManualClock, SparkContext, StreamingContext, type RDD, type TaskEndInfo } from '../src/index.js';
 import { LineSegmentView } from '../src/memory/line-segment.js';
-import type { LineageNode } from '../src/rdd/dag-scheduler.js';
+import type { LineageNode } from '../src/rdd/lineage.js';
 import { MASTERS, sorted, waitFor } from './helpers/streaming.js';
 
 // Where tasks run: under local[N] on worker threads (user functions included), under local on the

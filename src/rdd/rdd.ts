@@ -2,7 +2,7 @@ import { IllegalArgumentError } from '../errors.js';
 import { commitTextOutput } from './commit-text-output.js';
 import type { Aggregator, NarrowOp } from '../plan/task.js';
 import { pairWithOne, sum, underKeyZero } from '../functions.js';
-import type { LineageNode } from './dag-scheduler.js';
+import type { LineageNode } from './lineage.js';
 import type { SparkContext } from './spark-context.js';
 
 /** Options every operation that takes a user function accepts. */
@@ -70,6 +70,14 @@ export class RDD<T> {
   /** Same as {@link RDD.persist}. */
   cache(): this {
     return this.persist();
+  }
+
+  /**
+   * @internal Whether computing this RDD runs operations (narrow ops, a union or a shuffle) rather
+   * than reading what is in shared memory already (an input's batch, state, persisted blocks).
+   */
+  get isComputed(): boolean {
+    return COMPUTED_KINDS.has(this.#node.kind);
   }
 
   /** Whether {@link RDD.persist} was called (Spark's `is_cached`). */
@@ -319,6 +327,8 @@ export class RDD<T> {
     await commitTextOutput(path, (dir) => this.context.scheduler.runJob(this.node, { kind: 'saveText', dir }));
   }
 }
+
+const COMPUTED_KINDS: ReadonlySet<LineageNode['kind']> = new Set(['narrow', 'union', 'shuffle']);
 
 function requirePartitions(n: number, op: string): number {
   if (!Number.isInteger(n) || n < 1) throw new IllegalArgumentError(`${op}: numPartitions must be a positive integer, got ${n}`);

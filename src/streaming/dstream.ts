@@ -140,7 +140,7 @@ export abstract class DStream<T> {
       const rdd = this.compute(time);
       // What is in shared memory already (keyed state, a window's merge, an input's batch) is read as
       // it is: wrapping it would hide the node the state commit runs from the job that reads it.
-      this.#generated.set(time, this.#persist && rdd && isComputed(rdd) ? rdd.persist() : rdd);
+      this.#generated.set(time, this.#persist && rdd?.isComputed ? rdd.persist() : rdd);
     }
     return this.#generated.get(time);
   }
@@ -457,12 +457,6 @@ export abstract class DStream<T> {
   saveAsTextFiles(prefix: string, suffix?: string): void {
     this.#output((rdd, time) => rdd.saveAsTextFile(suffix ? `${prefix}-${time}.${suffix}` : `${prefix}-${time}`), 'saveAsTextFiles');
   }
-}
-
-/** @internal Whether an RDD's partitions come out of operations (worth persisting), not shared memory. */
-export function isComputed(rdd: RDD<unknown>): boolean {
-  const kind = rdd.node.kind;
-  return kind === 'narrow' || kind === 'union' || kind === 'shuffle';
 }
 
 /** Spark's DStream.count: per-partition counts, plus a 0 so an empty batch counts 0. */

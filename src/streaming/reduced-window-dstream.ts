@@ -2,8 +2,8 @@ import type { OperatorCheckpoint, Pane } from '../checkpoint/checkpoint-store.js
 import { IllegalStateError } from '../errors.js';
 import { StateBlockWriter } from '../memory/state-block.js';
 import type { FnRef, WindowMerge } from '../plan/task.js';
-import type { StateNode, WindowNode } from '../rdd/dag-scheduler.js';
-import { RDD } from '../rdd/rdd.js';
+import type { RDD } from '../rdd/rdd.js';
+import { stateRDD, windowRDD, type StateRDD } from '../rdd/state-rdd.js';
 import { DStream } from './dstream.js';
 import type { StateOperatorProgress } from './listener.js';
 import type { StatefulStream } from './stateful-stream.js';
@@ -60,8 +60,7 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
 
   protected compute(time: number): RDD<[K, V]> {
     const { partitions, merge, op, windowMs } = this.#config;
-    const node: WindowNode = {
-      kind: 'window',
+    return windowRDD<[K, V]>(this.ssc.sparkContext, {
       partitions,
       merge,
       op,
@@ -77,25 +76,23 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
         }
         return { entering, leaving };
       },
-    };
-    return new RDD<[K, V]>(this.ssc.sparkContext, node);
+    });
   }
 
   /** @internal Every batch: the batch's pane; every slide, the window's merge too. */
   commitJob(time: number): (() => Promise<StateOperatorProgress>) | undefined {
     const values = this.parents[0].getOrCompute(time);
-    const windowNode = this.isTimeValid(time) ? (this.getOrCompute(time)!.node as WindowNode) : undefined;
-    if (!values && !windowNode) return undefined;
+    const window = this.isTimeValid(time) ? (this.getOrCompute(time) as StateRDD<[K, V]>) : undefined;
+    if (!values && !window) return undefined;
     return async () => {
-      const scheduler = this.ssc.sparkContext.scheduler;
       if (values) {
-        const { state } = await scheduler.stateResult(this.#paneNode(values));
+        const { state } = await this.#pane(values).computeState();
         // A batch without data adds nothing and has nothing to take away: no pane to keep.
         if (countKeys(state) > 0) this.#panes.set(time, state);
       }
       let updated = 0;
-      if (windowNode) {
-        const result = await scheduler.stateResult(windowNode);
+      if (window) {
+        const result = await window.computeState();
         this.#window = result.state;
         this.#windowTime = time;
         updated = result.updated;
@@ -110,9 +107,9 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements Sta
    * The pane of one batch: its values reduced per key into blocks partitioned like the window, by
    * the keyed-state path with no previous state (`fn: null` keeps the one value `combineWith` left).
    */
-  #paneNode(values: RDD<unknown>): StateNode {
+  #pane(values: RDD<unknown>): StateRDD<[K, V]> {
     const { partitions, op, reduce } = this.#config;
-    return { kind: 'state', values: values.node, partitions, op, update: { kind: 'update', fn: null, combineWith: reduce }, prev: () => null };
+    return stateRDD(values, { partitions, op, update: { kind: 'update', fn: null, combineWith: reduce }, prev: () => null });
   }
 
   /** @internal The window and its panes, for checkpoints. */

@@ -8,8 +8,6 @@ import { LineBatchInputDStream } from './line-batch-input.js';
 import type { ReceiverInfo } from './listener.js';
 import type { StreamingContext } from './streaming-context.js';
 
-export { splitLines } from './line-batch-input.js';
-
 export interface SocketTextStreamOptions extends SocketReceiverOptions {
   /** Lines longer than this many bytes are cut there (a warning, and `truncatedLines` counts it). Default 1 MiB. */
   maxLineBytes?: number;

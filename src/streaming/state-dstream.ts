@@ -1,7 +1,7 @@
 import type { OperatorCheckpoint } from '../checkpoint/checkpoint-store.js';
 import { stateBlockCount } from '../memory/state-block.js';
-import type { StateNode } from '../rdd/dag-scheduler.js';
-import { RDD } from '../rdd/rdd.js';
+import type { RDD } from '../rdd/rdd.js';
+import { stateBlocksRDD, stateRDD, type StateRDD } from '../rdd/state-rdd.js';
 import type { StateUpdate } from '../plan/task.js';
 import { DStream } from './dstream.js';
 import type { StateOperatorProgress } from './listener.js';
@@ -52,7 +52,7 @@ export class StateDStream<K, S> extends DStream<[K, S]> implements StatefulStrea
   protected compute(time: number): RDD<[K, S]> {
     const sc = this.ssc.sparkContext;
     const values = this.parents[0].getOrCompute(time) ?? sc.emptyRDD();
-    return new RDD<[K, S]>(sc, this.#node(values.node, this.#config.update(time, false)));
+    return this.#stateRDD(values, this.#config.update(time, false));
   }
 
   /** @internal The operator (`updateStateByKey`, `mapWithState`): a checkpoint's state must match it. */
@@ -76,13 +76,12 @@ export class StateDStream<K, S> extends DStream<[K, S]> implements StatefulStrea
       this.#committed = blocks;
       return;
     }
-    const sc = this.ssc.sparkContext;
-    this.#restoring = new RDD<[K, S]>(sc, { kind: 'source', partitions: blocks.map((sab) => ({ kind: 'state', sab })) });
+    this.#restoring = stateBlocksRDD(this.ssc.sparkContext, blocks);
   }
 
-  /** @internal The lineage node of batch `time`'s update. */
-  nodeAt(time: number): StateNode {
-    return this.getOrCompute(time)!.node as StateNode;
+  /** @internal The RDD of batch `time`'s update. */
+  stateAt(time: number): StateRDD<[K, S]> {
+    return this.getOrCompute(time) as StateRDD<[K, S]>;
   }
 
   /**
@@ -92,28 +91,26 @@ export class StateDStream<K, S> extends DStream<[K, S]> implements StatefulStrea
    */
   commitJob(time: number): (() => Promise<StateOperatorProgress>) | undefined {
     if (!this.isTimeValid(time)) return undefined;
-    const node = this.nodeAt(time);
+    const rdd = this.stateAt(time);
     return async () => {
-      const scheduler = this.ssc.sparkContext.scheduler;
       if (this.#initial) {
-        const load = this.#node(this.#initial.node, this.#config.update(time, true));
-        this.#committed = (await scheduler.stateResult(load)).state;
+        this.#committed = (await this.#stateRDD(this.#initial, this.#config.update(time, true)).computeState()).state;
         this.#initial = undefined;
       }
       if (this.#restoring) {
         // Stored entries are loaded as they are (for mapWithState, with their timestamps).
-        this.#committed = (await scheduler.stateResult(this.#node(this.#restoring.node, { kind: 'update', fn: null }))).state;
+        this.#committed = (await this.#stateRDD(this.#restoring, { kind: 'update', fn: null }).computeState()).state;
         this.#restoring = undefined;
       }
-      const { state, updated } = await scheduler.stateResult(node);
+      const { state, updated } = await rdd.computeState();
       this.#committed = state;
       return { id: this.id, operator: this.kind, numRowsTotal: countKeys(state), numRowsUpdated: updated };
     };
   }
 
-  #node(values: StateNode['values'], update: StateUpdate): StateNode {
+  #stateRDD(values: RDD<unknown>, update: StateUpdate): StateRDD<[K, S]> {
     const { partitions, op } = this.#config;
-    return { kind: 'state', values, partitions, update, op, prev: () => this.#committed };
+    return stateRDD(values, { partitions, update, op, prev: () => this.#committed });
   }
 }
 
@@ -139,7 +136,7 @@ export class MapWithStateDStream<K, S, U> extends DStream<U> {
   }
 
   protected compute(time: number): RDD<U> {
-    return new RDD<U>(this.ssc.sparkContext, { kind: 'emitted', state: this.#state.nodeAt(time) });
+    return this.#state.stateAt(time).emitted<U>();
   }
 
   /** Names the operator: the id its state is checkpointed under. */

@@ -1,5 +1,5 @@
 import type { RDD } from '../rdd/rdd.js';
-import { DStream, isComputed } from './dstream.js';
+import { DStream } from './dstream.js';
 import type { StreamingContext } from './streaming-context.js';
 
 /** `window()`: the union of the parent's RDDs in (t − window, t], every slide. */
@@ -33,7 +33,7 @@ export class WindowedDStream<T> extends DStream<T> {
       // Each batch is in several windows: as Spark persists a window's parent, a batch computed
       // through operations is kept in shared memory by the first window that computes it. What is
       // in shared memory already (an input's batch, state) is read as it is.
-      if (rdd) rdds.push(isComputed(rdd) ? rdd.persist() : rdd);
+      if (rdd) rdds.push(rdd.isComputed ? rdd.persist() : rdd);
     }
     return rdds.length === 1 ? rdds[0] : this.ssc.sparkContext.union(rdds);
   }
