@@ -1,9 +1,10 @@
 import { UserFunctionError } from '../errors.js';
 import { compareValues } from '../exec/compare.js';
-import { recognizeSplitCount } from '../plan/recognize.js';
+import { add } from '../functions.js';
+import { isSumUpdate, recognizeSplitCount } from '../plan/recognize.js';
 import type { TaskRunner } from '../exec/task-runner.js';
 import type { StateResult } from '../exec/state-update.js';
-import type { Aggregator, Partitioner, SinkDesc, SourceDesc, Task } from '../plan/task.js';
+import type { Aggregator, FnRef, Partitioner, SinkDesc, SourceDesc, StateUpdate, Task } from '../plan/task.js';
 import type { LineageNode, PartitionPlan, ShuffleNode, StateNode, StateUpdateResult, WindowNode } from './lineage.js';
 
 /**
@@ -29,6 +30,9 @@ export class DAGScheduler {
   readonly #runner: TaskRunner;
   readonly #onTaskEnd: (info: TaskEndInfo) => void;
   readonly #fastPath: boolean;
+  /** `add`, prepared for the tasks, for updates recognised as sums; prepared when first needed. */
+  readonly #prepareSum: () => FnRef;
+  #sum: FnRef | undefined;
   /**
    * The reduce partitions of keyed shuffles that no job has merged yet, with the plans they are
    * in. Spark merges a shuffle's map outputs again in every job that reads them; a streaming batch
@@ -38,10 +42,11 @@ export class DAGScheduler {
   readonly #keepable = new WeakMap<SourceDesc, { plans: PartitionPlan[]; index: number }>();
   #nextStage = 0;
 
-  constructor(runner: TaskRunner, onTaskEnd: (info: TaskEndInfo) => void, fastPath = true) {
+  constructor(runner: TaskRunner, onTaskEnd: (info: TaskEndInfo) => void, fastPath = true, prepareSum: () => FnRef = () => add) {
     this.#runner = runner;
     this.#onTaskEnd = onTaskEnd;
     this.#fastPath = fastPath;
+    this.#prepareSum = prepareSum;
   }
 
   get parallelism(): number {
@@ -139,7 +144,8 @@ export class DAGScheduler {
   }
 
   async #runStateUpdate(node: StateNode): Promise<StateUpdateResult> {
-    const sum = node.update.kind === 'update' ? node.update.combineWith : undefined;
+    const update = this.#recognizeSum(node.update);
+    const sum = update.kind === 'update' ? update.combineWith : undefined;
     const grouped = await this.plan({
       kind: 'shuffle',
       parent: node.values,
@@ -152,11 +158,21 @@ export class DAGScheduler {
       grouped.map((p, r) => ({
         source: p.source,
         ops: p.ops,
-        sink: { kind: 'updateState', prev: prev ? prev[r] : null, op: node.op, update: node.update },
+        sink: { kind: 'updateState', prev: prev ? prev[r] : null, op: node.op, update },
         partition: r,
       })),
     )) as StateResult[];
     return { state: results.map((r) => r.state), emitted: results.map((r) => r.emitted), updated: results.reduce((n, r) => n + r.updated, 0) };
+  }
+
+  /**
+   * updateStateByKey with the seed's summing update function: its values may be summed map-side
+   * (and counted by the byte-level kernel) before the function sees their sum.
+   */
+  #recognizeSum(update: StateUpdate): StateUpdate {
+    if (!this.#fastPath || update.kind !== 'update' || !update.fn || update.combineWith || !isSumUpdate(update.fn)) return update;
+    this.#sum ??= this.#prepareSum();
+    return { ...update, combineWith: this.#sum };
   }
 
   /** A shuffle map task, on a byte-level kernel when the planner recognises its operations. */

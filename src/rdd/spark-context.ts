@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { InProcessRunner, PoolRunner, type TaskRunner } from '../exec/task-runner.js';
+import { add } from '../functions.js';
 import { setLogLevel } from '../log.js';
 import { parallelizeBlock } from '../memory/partitioned-block.js';
 import { compileFunction, shipFunction, type ShippedFunction } from '../plan/ship.js';
@@ -70,6 +71,7 @@ export class SparkContext {
         for (const l of this.#listeners) l.onTaskEnd?.(info);
       },
       this.fastPath,
+      () => this.prepareFunction(add, 'updateStateByKey'),
     );
   }
 

@@ -1,6 +1,4 @@
-import { add } from '../functions.js';
 import { IllegalArgumentError } from '../errors.js';
-import { isSumUpdate } from '../plan/recognize.js';
 import { asRDD, type RDD } from '../rdd/rdd.js';
 import type { SparkContext } from '../rdd/spark-context.js';
 import type { StateStreamConfig, UpdateStateOptions } from './state-dstream.js';
@@ -20,14 +18,13 @@ export function updateStateConfig<K, S>(
   opts: UpdateStateOptions<K, S>,
 ): StateStreamConfig<K, S> {
   const op = 'updateStateByKey';
+  // The DAG scheduler recognises the seed's summing update and sums its values map-side.
   const fn = sc.prepareFunction(updateFn, op, opts.context);
-  // The seed's summing update lets values be summed map-side (and the byte-level kernel count them).
-  const combineWith = sc.fastPath && isSumUpdate(fn) ? sc.prepareFunction(add, op) : undefined;
   return {
     op,
     partitions: statePartitions(op, opts.numPartitions, sc.defaultParallelism),
     initial: opts.initialRDD && asRDD(sc, opts.initialRDD),
-    update: (_time, loading) => (loading ? { kind: 'update', fn: null } : { kind: 'update', fn, combineWith }),
+    update: (_time, loading) => ({ kind: 'update', fn: loading ? null : fn }),
   };
 }
 
