@@ -96,19 +96,38 @@ export class DAGScheduler {
     );
   }
 
-  /** Number of partitions `node` has, once planned. */
+  /**
+   * Number of partitions `node` has, from the lineage: no map stage runs for it. Only a sort's
+   * range partitioner samples its input first (as Spark's does when `sortBy` is called), since
+   * its partition count is the number of distinct bounds the sample gives.
+   */
   async numPartitions(node: LineageNode): Promise<number> {
-    return (await this.plan(node)).length;
+    switch (node.kind) {
+      case 'source':
+        return node.partitions.length;
+      case 'narrow':
+      case 'persisted':
+        return this.numPartitions(node.parent);
+      case 'union':
+        return (await Promise.all(node.parents.map((p) => this.numPartitions(p)))).reduce((a, b) => a + b, 0);
+      case 'shuffle':
+        if (node.output) return (await node.output).length;
+        if (node.partitioner === 'range') return sectionsOf(await this.#partitioner(node, await this.plan(node.parent)));
+        return node.partitions ?? Math.max(1, await this.numPartitions(node.parent));
+      case 'state':
+      case 'window':
+        return node.partitions;
+      case 'emitted':
+        return node.state.partitions;
+    }
   }
 
   async #runShuffle(node: ShuffleNode): Promise<PartitionPlan[]> {
     const parents = await this.plan(node.parent);
-    const partitions = node.partitions ?? Math.max(1, parents.length);
-    const partitioner = await this.#partitioner(node, partitions, parents);
+    const partitioner = await this.#partitioner(node, parents);
     const sink: SinkDesc = { kind: 'shuffle', partitioner, agg: node.agg };
     const blocks = (await this.#runStage(parents.map((p, i) => this.#mapTask(p, node.agg, sink, i)))) as SharedArrayBuffer[];
-    const sections = partitioner.kind === 'range' ? partitioner.bounds.length + 1 : partitioner.partitions;
-    const plans: PartitionPlan[] = Array.from({ length: sections }, (_, r) => ({
+    const plans: PartitionPlan[] = Array.from({ length: sectionsOf(partitioner) }, (_, r) => ({
       source: { kind: 'shuffle', blocks, section: r, agg: node.agg },
       ops: [],
     }));
@@ -181,8 +200,15 @@ export class DAGScheduler {
     return kernel ? { source: p.source, ops: [], kernel, sink, partition } : { source: p.source, ops: p.ops, sink, partition };
   }
 
-  async #partitioner(node: ShuffleNode, partitions: number, parents: PartitionPlan[]): Promise<Partitioner> {
-    if (node.partitioner !== 'range') return { kind: node.partitioner, partitions };
+  /** The shuffle's partitioner; a range partitioner is sampled once, by the first to ask. */
+  #partitioner(node: ShuffleNode, parents: PartitionPlan[]): Promise<Partitioner> {
+    const partitions = node.partitions ?? Math.max(1, parents.length);
+    if (node.partitioner !== 'range') return Promise.resolve({ kind: node.partitioner, partitions });
+    node.ranges ??= this.#rangePartitioner(node, partitions, parents);
+    return node.ranges;
+  }
+
+  async #rangePartitioner(node: ShuffleNode, partitions: number, parents: PartitionPlan[]): Promise<Partitioner> {
     const ascending = node.agg.kind === 'sort' ? node.agg.ascending : true;
     if (partitions <= 1) return { kind: 'range', bounds: [], ascending };
     // As Spark's RangePartitioner: sample the sort keys of every partition, then cut the sorted
@@ -225,4 +251,9 @@ export class DAGScheduler {
     if (failure) throw failure;
     return values;
   }
+}
+
+/** Reduce partitions a shuffle's map tasks write: one per range between bounds, or `partitions`. */
+function sectionsOf(partitioner: Partitioner): number {
+  return partitioner.kind === 'range' ? partitioner.bounds.length + 1 : partitioner.partitions;
 }

@@ -1,4 +1,4 @@
-import type { Aggregator, NarrowOp, SourceDesc, StateUpdate, WindowMerge } from '../plan/task.js';
+import type { Aggregator, NarrowOp, Partitioner, SourceDesc, StateUpdate, WindowMerge } from '../plan/task.js';
 
 /**
  * The lineage graph's node kinds, owned here and built only by `rdd/` (RDD's operations, the
@@ -31,6 +31,8 @@ export interface ShuffleNode {
   readonly partitioner: 'hash' | 'roundRobin' | 'range';
   /** Map-stage output, computed by the first job that needs it. */
   output?: Promise<PartitionPlan[]>;
+  /** A range partitioner's sampled bounds, computed once by the first to need them. */
+  ranges?: Promise<Partitioner>;
 }
 
 /**
