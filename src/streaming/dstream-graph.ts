@@ -97,6 +97,8 @@ export class DStreamGraph {
     return this.#addStateful(new ReducedWindowedDStream<K, V>(this.#ssc, parent, config));
   }
 
+  // Stateful streams satisfy StatefulStream here, not with `implements`: their members are
+  // @internal, so the published .d.ts has no such members and could not claim the interface.
   #addStateful<S extends StatefulStream>(stream: S): S {
     this.#stateful.push(stream);
     return stream;

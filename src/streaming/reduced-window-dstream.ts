@@ -6,7 +6,6 @@ import type { RDD } from '../rdd/rdd.js';
 import { stateRDD, windowRDD, type StateRDD } from '../rdd/state-rdd.js';
 import { DStream } from './dstream.js';
 import type { StateOperatorProgress } from './listener.js';
-import type { StatefulStream } from './stateful-stream.js';
 import { countKeys } from './state-dstream.js';
 import type { StreamingContext } from './streaming-context.js';
 
@@ -32,7 +31,7 @@ export interface ReducedWindowConfig {
  * subtracts what it added before the crash. A pane joins the window at the first slide that
  * commits after its batch; a failed slide leaves the window as it was and its panes for the next.
  */
-export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> implements StatefulStream {
+export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
   readonly parents: readonly DStream<unknown>[];
   readonly #config: ReducedWindowConfig;
   /** Panes by batch time, until they leave the window. */

@@ -5,7 +5,6 @@ import { stateBlocksRDD, stateRDD, type StateRDD } from '../rdd/state-rdd.js';
 import type { StateUpdate } from '../plan/task.js';
 import { DStream } from './dstream.js';
 import type { StateOperatorProgress } from './listener.js';
-import type { StatefulStream } from './stateful-stream.js';
 import type { StreamingContext } from './streaming-context.js';
 
 /** Options of `updateStateByKey`. */
@@ -33,7 +32,7 @@ export interface StateStreamConfig<K, S> {
  * holds only the handles of the last committed blocks and swaps them in after every partition of a
  * batch has succeeded, so a failed batch leaves the previous state as it was.
  */
-export class StateDStream<K, S> extends DStream<[K, S]> implements StatefulStream {
+export class StateDStream<K, S> extends DStream<[K, S]> {
   readonly parents: readonly DStream<unknown>[];
   readonly #config: StateStreamConfig<K, S>;
   #initial: RDD<[K, S]> | undefined;
