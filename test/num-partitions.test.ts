@@ -25,6 +25,10 @@ describe.each(MASTERS)('getNumPartitions under %s', (master) => {
       [pairs.union(pairs.reduceByKey(add, 4)), 7],
       [pairs.join(pairs.mapValues((v) => v + 1), 6), 6],
       [pairs.cogroup(pairs), 6],
+      // numPartitions as options, as on reduceByKey
+      [pairs.join(pairs, { numPartitions: 4 }), 4],
+      [pairs.cogroup(pairs, { numPartitions: 3 }), 3],
+      [pairs.fullOuterJoin(pairs, 2), 2],
       [pairs.reduceByKey(add, 2).mapValues((v) => v * 2).persist(), 2],
       [sc.emptyRDD<[string, number]>().reduceByKey(add), 1],
     ] as const;

@@ -1,9 +1,10 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { Manifest, OperatorState, PartFile, SourceState } from '../layouts/generated/checkpoint_generated.js';
 import { StatePartition } from '../layouts/generated/chispa/checkpoint/state-partition.js';
 import { log } from '../log.js';
+import { fsyncDir, writeDurably } from './durable-write.js';
 import { frame, frameChecksum, unframe } from './frame.js';
 
 /**
@@ -226,22 +227,3 @@ function payloadOf(name: string, file: Buffer): Uint8Array {
   return r.payload;
 }
 
-function writeDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'w');
-  try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fsyncDir(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -1,8 +1,9 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineBatch, LineBatchBuilder } from '../memory/line-batch.js';
 import type { SegmentPool } from '../memory/segment-pool.js';
 import { log } from '../log.js';
+import { replaceDurably } from './durable-write.js';
 import { frame, unframe } from './frame.js';
 
 /**
@@ -31,24 +32,7 @@ export class WriteAheadLog {
       const offsets = Buffer.from(seg.offsets.buffer, seg.offsets.byteOffset, (seg.lineCount + 1) * 4);
       parts.push(head, Buffer.from(offsets), Buffer.from(seg.bytes.subarray(0, seg.byteLength)));
     }
-    const file = join(this.#dir, `batch-${time}.wal`);
-    const tmp = `${file}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      const bytes = frame(Buffer.concat(parts));
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-    const dirFd = openSync(this.#dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    replaceDurably(join(this.#dir, `batch-${time}.wal`), frame(Buffer.concat(parts)));
   }
 
   /** Times of the logged batches, oldest first. */

@@ -1,3 +1,4 @@
+import { positiveInteger } from '../check-argument.js';
 import { IllegalArgumentError } from '../errors.js';
 import { commitTextOutput } from './commit-text-output.js';
 import type { Aggregator, NarrowOp } from '../plan/task.js';
@@ -23,7 +24,8 @@ export interface ShuffleOptions extends FnOptions {
 /** A pair operation's last argument: PySpark's positional `numPartitions`, or options. */
 export type PartitionsArg = number | ShuffleOptions | undefined;
 
-function shuffleOptions(arg: PartitionsArg): ShuffleOptions {
+/** A {@link PartitionsArg} as options: a number is `{ numPartitions }`. */
+export function shuffleOptions(arg: PartitionsArg): ShuffleOptions {
   return typeof arg === 'number' ? { numPartitions: arg } : (arg ?? {});
 }
 
@@ -146,7 +148,7 @@ export class RDD<T> {
 
   /** Redistributes the records evenly over `numPartitions` partitions (a shuffle). */
   repartition(numPartitions: number): RDD<T> {
-    return this.#shuffle({ kind: 'none', op: 'repartition' }, requirePartitions(numPartitions, 'repartition'), 'roundRobin');
+    return this.#shuffle({ kind: 'none', op: 'repartition' }, positiveInteger(numPartitions, 'repartition: numPartitions'), 'roundRobin');
   }
 
   /** Sorts by `fn(record)`, range-partitioned so that partition order is sort order. */
@@ -206,37 +208,37 @@ export class RDD<T> {
   }
 
   /** For each key, the array of its values in this RDD and the array in `other`. */
-  cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
+  cogroup<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: PartitionsArg): RDD<[K, [V[], W[]]]> {
     return this.#cogroup(other, numPartitions, 'cogroup');
   }
 
   /** Inner join: `[k, [v, w]]` for every pair of values of a key present in both. */
-  join<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V, W]]> {
+  join<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: PartitionsArg): RDD<[K, [V, W]]> {
     return this.#joined(other, numPartitions, 'inner', 'join');
   }
 
   /** Left outer join; a key missing from `other` gives `[k, [v, null]]`. */
-  leftOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V, W | null]]> {
+  leftOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: PartitionsArg): RDD<[K, [V, W | null]]> {
     return this.#joined(other, numPartitions, 'left', 'leftOuterJoin');
   }
 
   /** Right outer join; a key missing from this RDD gives `[k, [null, w]]`. */
-  rightOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V | null, W]]> {
+  rightOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: PartitionsArg): RDD<[K, [V | null, W]]> {
     return this.#joined(other, numPartitions, 'right', 'rightOuterJoin');
   }
 
   /** Full outer join; the missing side is `null`. */
-  fullOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: number): RDD<[K, [V | null, W | null]]> {
+  fullOuterJoin<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, numPartitions?: PartitionsArg): RDD<[K, [V | null, W | null]]> {
     return this.#joined(other, numPartitions, 'full', 'fullOuterJoin');
   }
 
-  #cogroup<U>(other: RDD<unknown>, numPartitions: number | undefined, op: string): RDD<U> {
+  #cogroup<U>(other: RDD<unknown>, numPartitions: PartitionsArg, op: string): RDD<U> {
     const tag = (node: LineageNode, side: number): LineageNode => ({ kind: 'narrow', parent: node, ops: [{ kind: 'tagSide', side, sides: 2, op }] });
     const tagged = new RDD<unknown>(this.context, { kind: 'union', parents: [tag(this.node, 0), tag(other.node, 1)] });
-    return tagged.#shuffle({ kind: 'cogroup', sides: 2, op }, numPartitions ?? null, 'hash');
+    return tagged.#shuffle({ kind: 'cogroup', sides: 2, op }, shuffleOptions(numPartitions).numPartitions ?? null, 'hash');
   }
 
-  #joined<U>(other: RDD<unknown>, numPartitions: number | undefined, join: 'inner' | 'left' | 'right' | 'full', op: string): RDD<U> {
+  #joined<U>(other: RDD<unknown>, numPartitions: PartitionsArg, join: 'inner' | 'left' | 'right' | 'full', op: string): RDD<U> {
     return this.#cogroup<unknown>(other, numPartitions, op).#narrow({ kind: 'joinRows', join, op });
   }
 
@@ -329,11 +331,6 @@ export class RDD<T> {
 }
 
 const COMPUTED_KINDS: ReadonlySet<LineageNode['kind']> = new Set(['narrow', 'union', 'shuffle']);
-
-function requirePartitions(n: number, op: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new IllegalArgumentError(`${op}: numPartitions must be a positive integer, got ${n}`);
-  return n;
-}
 
 /** Records given as an array are parallelized; an RDD is used as it is (queueStream, initial state). */
 export function asRDD<T>(sc: SparkContext, items: RDD<T> | readonly T[]): RDD<T> {

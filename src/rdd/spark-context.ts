@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { positiveInteger } from '../check-argument.js';
 import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { InProcessRunner, PoolRunner, type TaskRunner } from '../exec/task-runner.js';
 import { add } from '../functions.js';
@@ -92,7 +93,7 @@ export class SparkContext {
   /** Distributes `data` over `numSlices` partitions (default: `defaultParallelism`), in shared memory. */
   parallelize<T>(data: Iterable<T>, numSlices = this.defaultParallelism): RDD<T> {
     this.assertRunning();
-    if (!Number.isInteger(numSlices) || numSlices < 1) throw new IllegalArgumentError(`numSlices must be a positive integer, got ${numSlices}`);
+    positiveInteger(numSlices, 'numSlices');
     const sab = parallelizeBlock([...data], numSlices);
     return new RDD<T>(this, {
       kind: 'source',

@@ -1,6 +1,7 @@
+import { positiveInteger } from '../check-argument.js';
 import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { one, pairValue, pairWithOne, partitionSize, positiveValue, subtract, sum, underKeyZero } from '../functions.js';
-import type { FnOptions, PartitionsArg, RDD } from '../rdd/rdd.js';
+import { shuffleOptions, type FnOptions, type PartitionsArg, type RDD } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
 import { mapWithStateConfig, statePartitions, updateStateConfig } from './state-config.js';
 import { incrementalWindow, windowDurations } from './window-config.js';
@@ -209,9 +210,7 @@ export abstract class DStream<T> {
   }
 
   repartition(numPartitions: number): DStream<T> {
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new IllegalArgumentError(`repartition: numPartitions must be a positive integer, got ${numPartitions}`);
-    }
+    positiveInteger(numPartitions, 'repartition: numPartitions');
     return this.#derive('repartition', (rdd) => rdd.repartition(numPartitions));
   }
 
@@ -249,7 +248,7 @@ export abstract class DStream<T> {
   // ---- pair transformations ----
 
   reduceByKey<K, V>(this: DStream<[K, V]>, fn: (a: V, b: V) => V, numPartitions?: PartitionsArg): DStream<[K, V]> {
-    this.#check(fn, 'reduceByKey', typeof numPartitions === 'object' ? numPartitions : undefined);
+    this.#check(fn, 'reduceByKey', shuffleOptions(numPartitions));
     return this.#derive('reduceByKey', (rdd) => rdd.reduceByKey(fn, numPartitions));
   }
 
@@ -264,8 +263,7 @@ export abstract class DStream<T> {
     mergeCombiners: (a: C, b: C) => C,
     numPartitions?: PartitionsArg,
   ): DStream<[K, C]> {
-    const o = typeof numPartitions === 'object' ? numPartitions : undefined;
-    for (const f of [createCombiner, mergeValue, mergeCombiners]) this.#check(f, 'combineByKey', o);
+    for (const f of [createCombiner, mergeValue, mergeCombiners]) this.#check(f, 'combineByKey', shuffleOptions(numPartitions));
     return this.#derive('combineByKey', (rdd) => rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, numPartitions));
   }
 
@@ -279,23 +277,23 @@ export abstract class DStream<T> {
     return this.#derive('flatMapValues', (rdd) => rdd.flatMapValues(fn, opts));
   }
 
-  cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V[], W[]]]> {
+  cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: PartitionsArg): DStream<[K, [V[], W[]]]> {
     return this.transformWith(other, (a, b) => a.cogroup(b, numPartitions));
   }
 
-  join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W]]> {
+  join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: PartitionsArg): DStream<[K, [V, W]]> {
     return this.transformWith(other, (a, b) => a.join(b, numPartitions));
   }
 
-  leftOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W | null]]> {
+  leftOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: PartitionsArg): DStream<[K, [V, W | null]]> {
     return this.transformWith(other, (a, b) => a.leftOuterJoin(b, numPartitions));
   }
 
-  rightOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | null, W]]> {
+  rightOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: PartitionsArg): DStream<[K, [V | null, W]]> {
     return this.transformWith(other, (a, b) => a.rightOuterJoin(b, numPartitions));
   }
 
-  fullOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V | null, W | null]]> {
+  fullOuterJoin<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: PartitionsArg): DStream<[K, [V | null, W | null]]> {
     return this.transformWith(other, (a, b) => a.fullOuterJoin(b, numPartitions));
   }
 
@@ -377,12 +375,12 @@ export abstract class DStream<T> {
   }
 
   /** `[value, count]` for every distinct record of each window with a count above 0, maintained incrementally (needs `ssc.checkpoint(dir)`). */
-  countByValueAndWindow(windowDuration: number, slideDuration: number, numPartitions?: number): DStream<[T, number]> {
+  countByValueAndWindow(windowDuration: number, slideDuration: number, numPartitions?: PartitionsArg): DStream<[T, number]> {
     return this.map(pairWithOne).reduceByKeyAndWindow(sum, subtract, windowDuration, slideDuration, numPartitions, positiveValue);
   }
 
   /** `[key, values]` for every key of each window, grouped from the window's batches. */
-  groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: number, slideDuration: number, numPartitions?: number): DStream<[K, V[]]> {
+  groupByKeyAndWindow<K, V>(this: DStream<[K, V]>, windowDuration: number, slideDuration: number, numPartitions?: PartitionsArg): DStream<[K, V[]]> {
     return this.window(windowDuration, slideDuration).groupByKey(numPartitions);
   }
 

@@ -1,4 +1,4 @@
-import { IllegalArgumentError } from '../errors.js';
+import { positiveInteger } from '../check-argument.js';
 import { asRDD, type RDD } from '../rdd/rdd.js';
 import type { SparkContext } from '../rdd/spark-context.js';
 import type { StateStreamConfig, UpdateStateOptions } from './state-dstream.js';
@@ -6,9 +6,7 @@ import type { StateSpec } from './state-spec.js';
 
 /** A stateful operator's partition count: `n` when given (a positive integer), else `fallback`. */
 export function statePartitions(op: string, n: number | undefined, fallback: number): number {
-  if (n === undefined) return fallback;
-  if (!Number.isInteger(n) || n < 1) throw new IllegalArgumentError(`${op}: numPartitions must be a positive integer, got ${n}`);
-  return n;
+  return n === undefined ? fallback : positiveInteger(n, `${op}: numPartitions`);
 }
 
 /** updateStateByKey's state stream: the update function prepared for the workers. */

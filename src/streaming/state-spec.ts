@@ -1,3 +1,4 @@
+import { positiveInteger } from '../check-argument.js';
 import type { State } from '../exec/state.js';
 import { IllegalArgumentError } from '../errors.js';
 import type { RDD } from '../rdd/rdd.js';
@@ -42,8 +43,7 @@ export class StateSpec<K, V, S, U> {
   }
 
   numPartitions(n: number): this {
-    if (!Number.isInteger(n) || n < 1) throw new IllegalArgumentError(`StateSpec.numPartitions: expected a positive integer, got ${n}`);
-    this.partitions = n;
+    this.partitions = positiveInteger(n, 'StateSpec.numPartitions');
     return this;
   }
 
