@@ -33,6 +33,13 @@ module.exports = {
       to: { path: '^src/streaming/' },
     },
     {
+      name: 'streaming-uses-the-rdd-api',
+      comment: 'streaming/ builds RDDs through rdd/\'s API (RDD, SparkContext, the factories): never lineage nodes or the scheduler.',
+      severity: 'error',
+      from: { path: '^src/streaming/' },
+      to: { path: '^src/rdd/(lineage|dag-scheduler)\\.ts$' },
+    },
+    {
       name: 'memory-imports-nothing-above',
       comment: 'memory/ is the bottom layer: it imports only itself, layouts/ and the error classes.',
       severity: 'error',

@@ -43,7 +43,8 @@ const tree = {
   'src/plan/task.ts': "import { block } from '../memory/block.js';\nexport interface Task { n: number }\nexport const plan = block;\n",
   'src/exec/run.ts': "import type { Task } from '../plan/task.js';\nexport const run = (t: Task) => t.n;\n",
   'src/exec/worker.ts': "import { run } from './run.js';\nexport default run;\n",
-  'src/rdd/rdd.ts': "import { run } from '../exec/run.js';\nexport const rdd = run;\n",
+  'src/rdd/lineage.ts': 'export interface LineageNode { kind: string }\n',
+  'src/rdd/rdd.ts': "import { run } from '../exec/run.js';\nimport type { LineageNode } from './lineage.js';\nexport const rdd = (n: LineageNode) => run({ n: n.kind.length });\n",
   'src/streaming/dstream.ts': "import { rdd } from '../rdd/rdd.js';\nexport const dstream = rdd;\nexport type Time = number;\n",
   'src/cli/main.ts': "import { dstream } from '../streaming/dstream.js';\nexport const main = dstream;\n",
 };
@@ -55,10 +56,11 @@ describe('the layer linter', { timeout: 60_000 }, () => {
     expect(code).toBe(0);
   });
 
-  it('fails an upward import: a type from streaming/ in rdd/, memory/ reaching plan/, streaming/ importing cli/', async () => {
+  it('fails an upward import: a type from streaming/ in rdd/, memory/ reaching plan/, streaming/ importing cli/ or a lineage node', async () => {
     const { code, out } = await lint({
       ...tree,
       'src/rdd/rdd.ts': "import { run } from '../exec/run.js';\nimport type { Time } from '../streaming/dstream.js';\nexport const rdd = run;\nexport type T = Time;\n",
+      'src/streaming/window.ts': "import type { LineageNode } from '../rdd/lineage.js';\nexport const node: LineageNode = { kind: 'window' };\n",
       'src/memory/block.ts': "import type { Task } from '../plan/task.js';\nexport const block = (t?: Task) => t;\n",
       'src/streaming/dstream.ts': "import { rdd } from '../rdd/rdd.js';\nimport { main } from '../cli/main.js';\nexport const dstream = rdd;\nexport const m = main;\nexport type Time = number;\n",
     });
@@ -66,6 +68,7 @@ describe('the layer linter', { timeout: 60_000 }, () => {
     expect(out).toContain('error no-streaming-below: src/rdd/rdd.ts → src/streaming/dstream.ts');
     expect(out).toContain('error memory-imports-nothing-above: src/memory/block.ts → src/plan/task.ts');
     expect(out).toContain('error no-cli-or-ui-below: src/streaming/dstream.ts → src/cli/main.ts');
+    expect(out).toContain('error streaming-uses-the-rdd-api: src/streaming/window.ts → src/rdd/lineage.ts');
   });
 
   it('fails the worker entry reaching rdd/ through exec/', async () => {
