@@ -3,7 +3,7 @@
  * splitting socket bytes into a shared-memory batch, the seed's WordCount map stage as a task on
  * the generic path (decode, split, pair, map-side combine, shuffle block) and on the splitCount
  * kernel (also over 8 MB of the `npm run bench` corpus, whose many distinct words test the token
- * table), the reduce side, the state merge, the record codec and partition hashing. Medians.
+ * table), the JavaScript and WebAssembly splitCount kernels alone, side by side, the reduce side, the state merge, the record codec and partition hashing. Medians.
  *
  *   node --import tsx bench/kernels.ts
  */
@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { add } from '../src/functions.js';
 import { runTask } from '../src/exec/executor.js';
+import { runSplitCountJs } from '../src/exec/split-count.js';
+import { runSplitCountWasm } from '../src/exec/wasm-split-count.js';
 import { partitionOfEncoded } from '../src/exec/partition-hash.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
@@ -52,6 +54,11 @@ const kernelTask: Task = { ...mapTask, ops: [], kernel: { kind: 'splitCount', se
 const zipf = readFileSync(generatedCorpus(64, 42).file).subarray(0, 8_000_000);
 const zipfBatch = splitIntoBatch(zipf);
 const zipfKernelTask: Task = { ...kernelTask, source: { kind: 'lines', ranges: zipfBatch.segments.map((s) => ({ sab: s.sab, from: 0, to: s.lineCount })) } };
+// The two splitCount kernels alone, side by side in one run (the machine is shared and noisy):
+// counting only, into a consumer that drops the records.
+const drop = { push: () => {}, end: () => {}, pushEncoded: () => {} };
+const spec = { kind: 'splitCount', separator: ' ', value: 1 } as const;
+const zipfRanges = zipfBatch.segments.map((s) => ({ sab: s.sab, from: 0, to: s.lineCount }));
 const mapResult = runTask(mapTask);
 if (!mapResult.ok) throw new Error(mapResult.error.message);
 const block = mapResult.value as SharedArrayBuffer;
@@ -74,6 +81,10 @@ bench
   .add(`WordCount map task over ${MB.toFixed(1)} MB (decode, split, pair, combine, shuffle block)`, () => void runTask(mapTask))
   .add(`WordCount map task on the splitCount kernel over ${MB.toFixed(1)} MB`, () => void runTask(kernelTask))
   .add('WordCount map task on the splitCount kernel over 8 MB of the Zipf bench corpus', () => void runTask(zipfKernelTask))
+  .add(`splitCount, JavaScript kernel, ${MB.toFixed(1)} MB`, () => runSplitCountJs(spec, ranges, drop))
+  .add(`splitCount, WebAssembly SIMD kernel, ${MB.toFixed(1)} MB`, () => void runSplitCountWasm(spec, ranges, drop))
+  .add('splitCount, JavaScript kernel, 8 MB Zipf', () => runSplitCountJs(spec, zipfRanges, drop))
+  .add('splitCount, WebAssembly SIMD kernel, 8 MB Zipf', () => void runSplitCountWasm(spec, zipfRanges, drop))
   .add('WordCount reduce task (merge 2 blocks of one partition)', () => void runTask(reduceTask))
   .add('state merge of that partition into its state block', () => void runTask(mergeTask))
   .add('encode + decode 100k words', () => {

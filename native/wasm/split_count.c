@@ -1,0 +1,291 @@
+/*
+ * The seed's WordCount map side in WebAssembly with 128-bit SIMD: lines of UTF-8 bytes are split
+ * on an ASCII separator and each distinct token is counted in an open-addressing table, all in
+ * this module's own linear memory. The JavaScript kernel (src/exec/split-count.ts) is the
+ * reference; src/exec/wasm-split-count.ts drives this one and must give the very same tokens,
+ * counts and first-occurrence order.
+ *
+ * One instance per thread, with its own (unshared) memory: statics are per worker and nothing
+ * else can see the shadow stack. Everything the caller touches is reached through exported
+ * addresses, and every export may grow the memory (the caller re-reads memory.buffer after).
+ *
+ * Memory layout, a bump heap above __heap_base, rebuilt by sc_reset() at every task:
+ *   [slots: cap × 32-byte entries][order: cap/2 + 1 × u32][arena: key bytes][input: bytes, offsets]
+ * A region that must grow moves to the top of the heap; the hole it leaves is reclaimed at the
+ * next reset. Keys are copied to the arena on first sight, so the input region is reused by every
+ * range of a task.
+ *
+ * SIMD loads read up to 16 bytes past a token's end, and the 8-byte hash loads up to 7: every
+ * region that is read that way (input, arena) is followed by PAD bytes of slack.
+ *
+ * Build: scripts/build-wasm.sh (clang --target=wasm32 -msimd128 -O3 -nostdlib, wasm-ld --no-entry).
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define PAD 32u
+#define PAGE 65536u
+#define MIN_CAP 4096u
+#define MAX_SEP 256u
+
+/* One table slot. `count` is 0 in an empty slot and at least 1 in a used one. `len` has bit 31
+ * set when the key holds a byte >= 0x80 (it may then be invalid UTF-8): equal bytes give equal
+ * fields, so the flag never affects matching. The first 16 key bytes are kept inline, zero-padded,
+ * so most compares touch only the slot's own cache line. */
+typedef struct {
+  uint32_t hash;
+  uint32_t len;
+  uint32_t count;
+  uint32_t key; /* offset of the key's bytes in the arena (which moves as it grows) */
+  v128_t head;
+} entry_t;
+
+#define NONASCII 0x80000000u
+
+extern unsigned char __heap_base;
+
+static uint32_t top;        /* first free byte of the heap */
+static entry_t *slots;
+static uint32_t cap, mask, size;
+static uint32_t *order;     /* slot numbers in first-occurrence order */
+static uint8_t *arena;
+static uint32_t arena_len, arena_cap;
+static uint8_t *input;
+static uint32_t input_cap;
+static int32_t *offsets;
+static uint32_t nonascii;   /* entries whose key has a byte >= 0x80 */
+static uint8_t sep[MAX_SEP];
+
+/* Grows linear memory so that [0, end) is addressable; 0 when memory cannot grow. */
+static int reserve(uint32_t end) {
+  uint32_t have = (uint32_t)__builtin_wasm_memory_size(0) * PAGE;
+  if (end <= have) return 1;
+  uint32_t pages = (end - have + PAGE - 1) / PAGE;
+  return __builtin_wasm_memory_grow(0, pages) != (__SIZE_TYPE__)-1;
+}
+
+/* `n` bytes at the top of the heap, 16-aligned; 0 when memory cannot grow. */
+static void *bump(uint32_t n) {
+  uint32_t at = (top + 15u) & ~15u;
+  if (!reserve(at + n)) return 0;
+  top = at + n;
+  return (void *)(uintptr_t)at;
+}
+
+static void fill_zero(void *p, uint32_t n) {
+  v128_t z = wasm_i64x2_const(0, 0);
+  uint8_t *b = p;
+  for (uint32_t i = 0; i < n; i += 16) wasm_v128_store(b + i, z);
+}
+
+static void copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {
+  for (uint32_t i = 0; i < n; i += 16) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+}
+
+/* Bytes [0, n) of a 16-byte vector set, the rest 0. */
+static inline v128_t head_mask(uint32_t n) {
+  const v128_t iota = wasm_u8x16_make(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  return wasm_u8x16_lt(iota, wasm_u8x16_splat((uint8_t)(n > 16 ? 16 : n)));
+}
+
+/* A multiply-xor hash over 8 bytes at a time. */
+static inline uint32_t hash_bytes(const uint8_t *p, uint32_t len) {
+  uint64_t h = (uint64_t)len * 0x9E3779B97F4A7C15ull;
+  uint32_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t x;
+    __builtin_memcpy(&x, p + i, 8);
+    h = (h ^ x) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+  }
+  if (i < len) {
+    uint64_t x;
+    __builtin_memcpy(&x, p + i, 8);
+    x &= ~0ull >> (64 - 8 * (len - i));
+    h = (h ^ x) * 0x94d049bb133111ebull;
+  }
+  h ^= h >> 32;
+  return (uint32_t)h;
+}
+
+/* Whether key bytes past the first 16 equal the token's. */
+static int tail_equal(const uint8_t *a, const uint8_t *b, uint32_t len) {
+  for (uint32_t i = 16; i < len; i += 16) {
+    v128_t d = wasm_v128_xor(wasm_v128_load(a + i), wasm_v128_load(b + i));
+    uint32_t rest = len - i;
+    if (rest < 16) d = wasm_v128_and(d, head_mask(rest));
+    if (wasm_v128_any_true(d)) return 0;
+  }
+  return 1;
+}
+
+static int has_high_byte(const uint8_t *p, uint32_t len) {
+  for (uint32_t i = 0; i < len; i += 16) {
+    v128_t v = wasm_v128_load(p + i);
+    uint32_t bits = (uint32_t)wasm_i8x16_bitmask(v);
+    if (len - i < 16) bits &= (1u << (len - i)) - 1u;
+    if (bits) return 1;
+  }
+  return 0;
+}
+
+/* A new, empty table of `n` slots; 0 when memory cannot grow. */
+static int new_table(uint32_t n) {
+  entry_t *s = bump(n * (uint32_t)sizeof(entry_t));
+  if (!s) return 0;
+  /* The table doubles once it holds more than n/2 entries, after the one that tipped it over. */
+  uint32_t *o = bump((n / 2 + 1) * 4);
+  if (!o) return 0;
+  fill_zero(s, n * (uint32_t)sizeof(entry_t));
+  slots = s;
+  order = o;
+  cap = n;
+  mask = n - 1;
+  return 1;
+}
+
+/* Doubles the table, keeping first-occurrence order. */
+static int rehash(void) {
+  entry_t *old = slots;
+  uint32_t *old_order = order;
+  if (!new_table(cap * 2)) return 0;
+  for (uint32_t k = 0; k < size; k++) {
+    entry_t *e = &old[old_order[k]];
+    uint32_t s = e->hash & mask;
+    while (slots[s].count) s = (s + 1) & mask;
+    slots[s] = *e;
+    order[k] = s;
+  }
+  return 1;
+}
+
+static int arena_room(uint32_t len) {
+  if (arena_len + len + PAD <= arena_cap) return 1;
+  uint32_t want = arena_cap * 2;
+  if (want < arena_len + len + PAD) want = arena_len + len + PAD;
+  uint8_t *a = bump(want);
+  if (!a) return 0;
+  copy_bytes(a, arena, arena_len);
+  arena = a;
+  arena_cap = want;
+  return 1;
+}
+
+/* Counts token p[0, len); 0 when memory ran out. */
+static inline int count(const uint8_t *p, uint32_t len) {
+  uint32_t h = hash_bytes(p, len);
+  v128_t head = wasm_v128_and(wasm_v128_load(p), head_mask(len));
+  uint32_t s = h & mask;
+  for (;;) {
+    entry_t *e = &slots[s];
+    if (!e->count) break;
+    if (e->hash == h && (e->len & ~NONASCII) == len && !wasm_v128_any_true(wasm_v128_xor(e->head, head)) &&
+        (len <= 16 || tail_equal(arena + e->key, p, len))) {
+      e->count++;
+      return 1;
+    }
+    s = (s + 1) & mask;
+  }
+  if (!arena_room(len)) return 0;
+  copy_bytes(arena + arena_len, p, len);
+  int high = has_high_byte(p, len);
+  nonascii += (uint32_t)high;
+  entry_t *e = &slots[s];
+  e->hash = h;
+  e->len = len | (high ? NONASCII : 0);
+  e->count = 1;
+  e->key = arena_len;
+  e->head = head;
+  arena_len += len;
+  order[size++] = s;
+  if (size * 2 > cap) return rehash();
+  return 1;
+}
+
+/* Starts a task: an empty table, an empty arena, the heap rewound. 0 when memory cannot grow. */
+__attribute__((export_name("sc_reset"))) int sc_reset(void) {
+  top = (uint32_t)(uintptr_t)&__heap_base;
+  size = 0;
+  nonascii = 0;
+  arena_len = 0;
+  arena_cap = 0;
+  input_cap = 0;
+  if (!new_table(MIN_CAP)) return 0;
+  arena_cap = 64 * 1024;
+  arena = bump(arena_cap);
+  return arena != 0;
+}
+
+/* Where the separator's bytes go (at most 256). */
+__attribute__((export_name("sc_separator"))) uint8_t *sc_separator(void) { return sep; }
+
+/* Room for `bytes` bytes of lines and `lines + 1` int32 offsets; returns the bytes' address, the
+ * offsets follow at sc_offsets(). 0 when memory cannot grow. */
+__attribute__((export_name("sc_input"))) uint8_t *sc_input(uint32_t bytes, uint32_t lines) {
+  uint32_t bytes_room = (bytes + PAD + 15u) & ~15u;
+  uint32_t need = bytes_room + (lines + 1) * 4;
+  if (need > input_cap) {
+    uint8_t *in = bump(need);
+    if (!in) return 0;
+    input = in;
+    input_cap = need;
+  }
+  offsets = (int32_t *)(input + bytes_room);
+  fill_zero(input + bytes, PAD);
+  return input;
+}
+
+__attribute__((export_name("sc_offsets"))) int32_t *sc_offsets(void) { return offsets; }
+
+/*
+ * Tokenises lines 0 … lines-1 of the input: line i is input[offsets[i] - base, offsets[i+1] - base).
+ * Every line gives one more token than it has separators (as String.prototype.split: empty tokens
+ * count). A multi-byte separator matches left to right without overlaps. 0 when memory ran out.
+ */
+__attribute__((export_name("sc_count_lines"))) int sc_count_lines(uint32_t lines, int32_t base, uint32_t sep_len) {
+  const v128_t first = wasm_u8x16_splat(sep[0]);
+  for (uint32_t i = 0; i < lines; i++) {
+    uint32_t start = (uint32_t)(offsets[i] - base), end = (uint32_t)(offsets[i + 1] - base);
+    uint32_t t = start;  /* current token's start */
+    for (uint32_t pos = start; pos < end; pos += 16) {
+      uint32_t bits = (uint32_t)wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(input + pos), first));
+      if (end - pos < 16) bits &= (1u << (end - pos)) - 1u;
+      while (bits) {
+        uint32_t j = pos + (uint32_t)__builtin_ctz(bits);
+        bits &= bits - 1u;
+        if (sep_len > 1) {
+          if (j < t || j + sep_len > end) continue;
+          uint32_t k = 1;
+          while (k < sep_len && input[j + k] == sep[k]) k++;
+          if (k < sep_len) continue;
+        }
+        if (!count(input + t, j - t)) return 0;
+        t = j + sep_len;
+      }
+    }
+    if (!count(input + t, end - t)) return 0;
+  }
+  return 1;
+}
+
+/* Distinct tokens so far. */
+__attribute__((export_name("sc_size"))) uint32_t sc_size(void) { return size; }
+
+/* Distinct tokens holding a byte >= 0x80. */
+__attribute__((export_name("sc_nonascii"))) uint32_t sc_nonascii(void) { return nonascii; }
+
+/*
+ * The table as `size` triples of u32 (key address, key length | NONASCII, count), in first-
+ * occurrence order, at the returned address; 0 when memory cannot grow.
+ */
+__attribute__((export_name("sc_results"))) uint32_t *sc_results(void) {
+  uint32_t *out = bump(size * 12 + 16);
+  if (!out) return 0;
+  for (uint32_t k = 0; k < size; k++) {
+    entry_t *e = &slots[order[k]];
+    out[3 * k] = (uint32_t)(uintptr_t)arena + e->key;
+    out[3 * k + 1] = e->len;
+    out[3 * k + 2] = e->count;
+  }
+  return out;
+}

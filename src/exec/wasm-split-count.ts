@@ -1,0 +1,147 @@
+import { isUtf8 } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+import { IllegalStateError } from '../errors.js';
+import { LineSegmentView } from '../memory/line-segment.js';
+import type { Kernel, LineRange } from '../plan/task.js';
+import type { Consumer } from './pipeline.js';
+import { emitTokens } from './split-count-emit.js';
+
+/**
+ * The splitCount kernel in WebAssembly with 128-bit SIMD (`native/wasm/split_count.c`, built by
+ * `npm run build:wasm` into the checked-in `wasm/split-count.wasm`): the separator scan compares
+ * 16 bytes at once, tokens are hashed 8 bytes at a time, and the counts live in an open-addressing
+ * table in the module's memory, so no token crosses into JavaScript until the partition's distinct
+ * keys are emitted. Its output is the JavaScript kernel's (`split-count.ts`), record for record and
+ * in the same order; property tests hold the two together.
+ *
+ * Each thread has its own instance and memory. A range's bytes and offsets are copied into that
+ * memory before they are counted: a copy runs at several GB/s against the kernel's hundreds of
+ * MB/s, and it spares every segment from having to live inside one shared wasm memory.
+ */
+
+// The few WebAssembly JS API types used here: the project's lib (es2024, no DOM) does not declare them.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+type WasmModule = object;
+const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: object };
+}
+
+interface Exports {
+  readonly memory: WasmMemory;
+  sc_reset(): number;
+  sc_separator(): number;
+  sc_input(bytes: number, lines: number): number;
+  sc_offsets(): number;
+  sc_count_lines(lines: number, base: number, sepLen: number): number;
+  sc_size(): number;
+  sc_nonascii(): number;
+  sc_results(): number;
+}
+
+/** The longest separator the module takes (its `MAX_SEP`); longer ones run in JavaScript. */
+const MAX_SEPARATOR = 256;
+/** Bit 31 of a result's length: the key holds a byte ≥ 0x80. */
+const NONASCII = 0x80000000;
+
+let compiled: WasmModule | null | undefined;
+let instance: Exports | undefined;
+
+/** The compiled module, or null where this runtime has no WebAssembly SIMD (or the file is missing). */
+function wasmModule(): WasmModule | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(readFileSync(new URL('./wasm/split-count.wasm', import.meta.url)));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+function kernel(): Exports | undefined {
+  if (instance) return instance;
+  const module = wasmModule();
+  if (!module) return undefined;
+  instance = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+  return instance;
+}
+
+/** Whether the WebAssembly kernel can run here. */
+export function wasmKernelAvailable(): boolean {
+  return kernel() !== undefined;
+}
+
+/**
+ * Compiles and instantiates the kernel on this thread and runs it once on a few lines, so that
+ * the first batch finds both the module and its JavaScript driver ready.
+ */
+export function warmWasmKernel(): void {
+  const k = kernel();
+  if (!k) return;
+  const line = new TextEncoder().encode('warm the kernel up once  é\r');
+  k.sc_reset();
+  new Uint8Array(k.memory.buffer, k.sc_separator(), 1)[0] = 0x20;
+  for (let i = 0; i < 4; i++) {
+    const at = k.sc_input(line.length, 1);
+    new Uint8Array(k.memory.buffer).set(line, at);
+    new Int32Array(k.memory.buffer, k.sc_offsets(), 2).set([0, line.length]);
+    k.sc_count_lines(1, 0, 1);
+  }
+  k.sc_results();
+}
+
+/**
+ * Runs the splitCount kernel over `ranges` in WebAssembly and feeds `out`, as
+ * {@link runSplitCountJs} does. Returns false, having done nothing, when it cannot run here
+ * (no WebAssembly SIMD, or a separator longer than the module takes).
+ */
+export function runSplitCountWasm(spec: Extract<Kernel, { kind: 'splitCount' }>, ranges: readonly LineRange[], out: Consumer): boolean {
+  const k = kernel();
+  if (!k || spec.separator.length > MAX_SEPARATOR) return false;
+  if (!k.sc_reset()) throw outOfMemory();
+  const sep = Buffer.from(spec.separator, 'latin1');
+  new Uint8Array(k.memory.buffer, k.sc_separator(), sep.length).set(sep);
+  for (const range of ranges) {
+    const seg = new LineSegmentView(range.sab);
+    seg.markRead();
+    const lines = range.to - range.from;
+    if (lines <= 0) continue;
+    const base = seg.offsets[range.from];
+    const end = seg.offsets[range.to];
+    const at = k.sc_input(end - base, lines);
+    if (!at) throw outOfMemory();
+    const memory = k.memory.buffer;
+    new Uint8Array(memory, at, end - base).set(seg.bytes.subarray(base, end));
+    new Int32Array(memory, k.sc_offsets(), lines + 1).set(seg.offsets.subarray(range.from, range.to + 1));
+    if (!k.sc_count_lines(lines, base, sep.length)) throw outOfMemory();
+  }
+  const size = k.sc_size();
+  const at = k.sc_results();
+  if (!at) throw outOfMemory();
+  const memory = Buffer.from(k.memory.buffer);
+  const results = new Uint32Array(k.memory.buffer, at, 3 * size);
+  let invalidUtf8 = false;
+  if (k.sc_nonascii() > 0) {
+    for (let i = 0; i < size && !invalidUtf8; i++) {
+      const len = results[3 * i + 1];
+      if ((len & NONASCII) !== 0 && !isUtf8(memory.subarray(results[3 * i], results[3 * i] + (len & ~NONASCII)))) invalidUtf8 = true;
+    }
+  }
+  emitTokens(out, spec.value, {
+    size,
+    invalidUtf8,
+    bytes: () => memory,
+    start: (i) => results[3 * i],
+    end: (i) => results[3 * i] + (results[3 * i + 1] & ~NONASCII),
+    count: (i) => results[3 * i + 2],
+  });
+  return true;
+}
+
+function outOfMemory(): Error {
+  return new IllegalStateError('the WebAssembly splitCount kernel could not grow its memory (over 4 GiB of distinct words or lines)');
+}
