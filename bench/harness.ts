@@ -30,11 +30,14 @@ export interface Row {
   mode?: Mode;
   master?: string;
   fastPath?: boolean;
+  /** `-fastjs` rows: the fast path on the JavaScript splitCount kernel (CHISPA_KERNEL=js), to set beside WebAssembly's. */
+  jsKernel?: boolean;
 }
 
 /**
- * Rows for engines (`naive`, `rxjs`, `local`, `local[N]-literal`, `local[N]-fast`; bare `local[N]`
- * means literal) × modes. `local` and `-literal` run with `fastPath: false` (the generic path).
+ * Rows for engines (`naive`, `rxjs`, `local`, `local[N]-literal`, `local[N]-fast`,
+ * `local[N]-fastjs`; bare `local[N]` means literal) × modes. `local` and `-literal` run with
+ * `fastPath: false` (the generic path); `-fastjs` runs the fast path on the JavaScript kernel.
  */
 export function expandRows(engines: string[], modes: Mode[]): Row[] {
   const rows: Row[] = [];
@@ -48,11 +51,12 @@ export function expandRows(engines: string[], modes: Mode[]): Row[] {
         rows.push({ id: `rxjs ${mode}`, label: 'rxjs bufferTime', engine, kind: 'rxjs', mode });
         continue;
       }
-      const m = /^(local(?:\[(?:\*|[1-9]\d*)\])?)(?:-(literal|fast))?$/.exec(engine);
-      if (!m) throw new Error(`unknown row '${engine}' (naive, rxjs, local, local[N]-literal, local[N]-fast)`);
-      const fastPath = m[2] === 'fast';
-      const label = `chispa ${m[1]}${m[1] === 'local' && !fastPath ? '' : fastPath ? ' fast' : ' literal'}`;
-      rows.push({ id: `${engine} ${mode}`, label, engine, kind: 'chispa', mode, master: m[1], fastPath });
+      const m = /^(local(?:\[(?:\*|[1-9]\d*)\])?)(?:-(literal|fast|fastjs))?$/.exec(engine);
+      if (!m) throw new Error(`unknown row '${engine}' (naive, rxjs, local, local[N]-literal, local[N]-fast, local[N]-fastjs)`);
+      const fastPath = m[2] === 'fast' || m[2] === 'fastjs';
+      const jsKernel = m[2] === 'fastjs';
+      const label = `chispa ${m[1]}${m[1] === 'local' && !fastPath ? '' : jsKernel ? ' fast (JS kernel)' : fastPath ? ' fast' : ' literal'}`;
+      rows.push({ id: `${engine} ${mode}`, label, engine, kind: 'chispa', mode, master: m[1], fastPath, ...(jsKernel ? { jsKernel } : {}) });
     }
   }
   return rows;
@@ -84,8 +88,8 @@ export function killChildren(): void {
 }
 
 /** Spawns `node ARGS` as one of our children (killed by {@link killChildren}). */
-export function start(args: string[], ipc = false): ChildProcess {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc' as const] : [])] });
+export function start(args: string[], ipc = false, env?: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc' as const] : [])], ...(env ? { env: { ...process.env, ...env } } : {}) });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -142,7 +146,7 @@ export async function measure(run: number, row: Row, corpus: Corpus, batch: stri
   let consumer: ChildProcess | undefined;
   try {
     const { port } = JSON.parse(await firstLine(feeder, 'feeder', 30_000)) as { port: number };
-    consumer = start(consumerArgs(row, port, corpus, batch, timeoutS));
+    consumer = start(consumerArgs(row, port, corpus, batch, timeoutS), false, row.jsKernel ? { CHISPA_KERNEL: 'js' } : undefined);
     const exited = once(consumer, 'exit');
     const result = JSON.parse(await firstLine(consumer, row.id, (timeoutS + 5) * 1000));
     // The next row starts on a quiet machine, with this one's threads gone (stopChild kills a laggard).

@@ -3,6 +3,7 @@
  *
  *   node --import tsx bench/run.ts [--mb 64] [--seed 42] [--input FILE] [--runs 3] [--batch 0.25]
  *     [--rows naive,rxjs,local,local[2]-literal,local[2]-fast] [--modes stateless,stateful]
+ *     (also `local[2]-fastjs`: the fast path on the JavaScript kernel instead of WebAssembly)
  *     [--timeout 120] [--no-write]
  *   node --import tsx bench/run.ts --report bench/results/bench-<ISO>.json   # re-render only
  *
