@@ -3,7 +3,7 @@
  * splitting socket bytes into a shared-memory batch, the seed's WordCount map stage as a task on
  * the generic path (decode, split, pair, map-side combine, shuffle block) and on the splitCount
  * kernel (also over 8 MB of the `npm run bench` corpus, whose many distinct words test the token
- * table), the JavaScript and WebAssembly splitCount kernels alone, side by side, the reduce side, the state merge, the record codec and partition hashing. Medians.
+ * table), the JavaScript and WebAssembly splitCount kernels side by side, alone and as map tasks, the reduce side, the state merge, the record codec and partition hashing. Medians.
  *
  *   node --import tsx bench/kernels.ts
  */
@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { add } from '../src/functions.js';
 import { runTask } from '../src/exec/executor.js';
-import { runSplitCountJs } from '../src/exec/split-count.js';
+import { createSink } from '../src/exec/sinks.js';
+import { runSplitCountJs, runSplitCountToBlock } from '../src/exec/split-count.js';
 import { runSplitCountWasm } from '../src/exec/wasm-split-count.js';
 import { partitionOfEncoded } from '../src/exec/partition-hash.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';
@@ -59,6 +60,15 @@ const zipfKernelTask: Task = { ...kernelTask, source: { kind: 'lines', ranges: z
 const drop = { push: () => {}, end: () => {}, pushEncoded: () => {} };
 const spec = { kind: 'splitCount', separator: ' ', value: 1 } as const;
 const zipfRanges = zipfBatch.segments.map((s) => ({ sab: s.sab, from: 0, to: s.lineCount }));
+// And as map tasks: the JavaScript kernel into the shuffle writer, beside the WebAssembly kernel
+// writing the shuffle block itself (what a fast-path map task runs).
+const shuffle = mapTask.sink;
+const jsMapTask = (rs: typeof ranges) => {
+  const sink = createSink(shuffle, 0);
+  runSplitCountJs(spec, rs, sink);
+  return sink.result();
+};
+const wasmMapTask = (rs: typeof ranges) => runSplitCountToBlock(spec, rs, 2, createSink(shuffle, 0));
 const mapResult = runTask(mapTask);
 if (!mapResult.ok) throw new Error(mapResult.error.message);
 const block = mapResult.value as SharedArrayBuffer;
@@ -85,6 +95,10 @@ bench
   .add(`splitCount, WebAssembly SIMD kernel, ${MB.toFixed(1)} MB`, () => void runSplitCountWasm(spec, ranges, drop))
   .add('splitCount, JavaScript kernel, 8 MB Zipf', () => runSplitCountJs(spec, zipfRanges, drop))
   .add('splitCount, WebAssembly SIMD kernel, 8 MB Zipf', () => void runSplitCountWasm(spec, zipfRanges, drop))
+  .add(`map task: JavaScript kernel + shuffle writer, ${MB.toFixed(1)} MB`, () => void jsMapTask(ranges))
+  .add(`map task: WebAssembly kernel writing the shuffle block, ${MB.toFixed(1)} MB`, () => void wasmMapTask(ranges))
+  .add('map task: JavaScript kernel + shuffle writer, 8 MB Zipf', () => void jsMapTask(zipfRanges))
+  .add('map task: WebAssembly kernel writing the shuffle block, 8 MB Zipf', () => void wasmMapTask(zipfRanges))
   .add('WordCount reduce task (merge 2 blocks of one partition)', () => void runTask(reduceTask))
   .add('state merge of that partition into its state block', () => void runTask(mergeTask))
   .add('encode + decode 100k words', () => {

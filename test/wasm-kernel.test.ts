@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Consumer } from '../src/exec/pipeline.js';
-import { runSplitCountJs } from '../src/exec/split-count.js';
+import { createSink } from '../src/exec/sinks.js';
+import { runSplitCountJs, runSplitCountToBlock } from '../src/exec/split-count.js';
 import { runSplitCountWasm, wasmKernelAvailable } from '../src/exec/wasm-split-count.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
@@ -42,6 +43,17 @@ function bothKernels(kernel: Extract<Kernel, { kind: 'splitCount' }>, ranges: Li
   runSplitCountJs(kernel, ranges, js);
   expect(runSplitCountWasm(kernel, ranges, wasm)).toBe(true);
   return { js, wasm };
+}
+
+/** The shuffle block of `reducers` hash-partitioned sections: the JavaScript kernel into the shuffle writer, and the WebAssembly kernel's own. */
+function shuffleBlocks(ranges: LineRange[], reducers: number, kernel: Extract<Kernel, { kind: 'splitCount' }> = { kind: 'splitCount', separator: ' ', value: 1 }) {
+  const add = (a: number, b: number) => a + b;
+  const desc = { kind: 'shuffle', partitioner: { kind: 'hash', partitions: reducers }, agg: { kind: 'combine', merge: add, mergeCombiners: add, op: 'reduceByKey' } } as const;
+  const js = createSink(desc, 0);
+  runSplitCountJs(kernel, ranges, js);
+  const sink = createSink(desc, 0);
+  const wasm = runSplitCountToBlock(kernel, ranges, reducers, sink) ?? sink.result();
+  return { js: Buffer.from(js.result() as SharedArrayBuffer), wasm: Buffer.from(wasm as SharedArrayBuffer) };
 }
 
 const separators = fc.constantFrom(' ', ' ', 'a', ', ', '  ', 'ab', 'aba', '\t', '\x00', 'é'.normalize('NFD').slice(0, 1));
@@ -97,7 +109,7 @@ describe('the WebAssembly splitCount kernel', () => {
     let seed = 42;
     const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     const lines: string[] = [];
-    for (let bytes = 0; bytes < 4_000_000; ) {
+    for (let bytes = 0; bytes < 2_500_000; ) {
       const words = Array.from({ length: 5 + Math.floor(random() * 25) }, () => `${Math.floor(60_000 ** random()).toString(36)}${random() < 0.01 ? 'ñandú-über-long-word' : ''}`);
       lines.push(words.join(' '));
       bytes += lines[lines.length - 1].length + 1;
@@ -106,8 +118,10 @@ describe('the WebAssembly splitCount kernel', () => {
       const { js, wasm } = bothKernels({ kind: 'splitCount', separator: ' ', value: 1 }, ranges);
       expect(wasm.got).toEqual(js.got);
       expect(wasm.got.length).toBeGreaterThan(20_000);
+      const blocks = shuffleBlocks(ranges, 2);
+      expect(blocks.wasm.equals(blocks.js)).toBe(true);
     }
-  });
+  }, 120_000); // a few seconds alone; the machine may be busy
 
   it('counts one line of a million tokens, and a 100 kB token, as the JavaScript kernel does', () => {
     const long = Buffer.concat([Buffer.from('x '.repeat(1_000_000)), Buffer.from('\n'), Buffer.alloc(100_000, 0x79), Buffer.from(' y\n')]);
@@ -115,6 +129,25 @@ describe('the WebAssembly splitCount kernel', () => {
     const { js, wasm } = bothKernels({ kind: 'splitCount', separator: ' ', value: 1 }, ranges);
     expect(wasm.got).toEqual(js.got);
     expect(wasm.got).toHaveLength(4); // 'x', '', the long token and 'y'
+  });
+
+  it('writes the shuffle block the shuffle writer makes of the JavaScript kernel\'s records, byte for byte', () => {
+    const alphabet = fc.constantFrom(0x61, 0x62, 0x63, 0x20, 0x20, 0x0a, 0x0d, 0xc3, 0xb1, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x8e, 0x89, 0xff);
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(alphabet, { maxLength: 300 }), { minLength: 1, maxLength: 4 }),
+        separators,
+        fc.constantFrom(1, 7, -3, 0, 2 ** 31, 2 ** 40),
+        fc.integer({ min: 1, max: 5 }),
+        (chunks, separator, value, reducers) => {
+          for (const ranges of partitions(chunks.map((c) => Uint8Array.from(c)), 2)) {
+            const { js, wasm } = shuffleBlocks(ranges, reducers, { kind: 'splitCount', separator, value });
+            expect(wasm.equals(js)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('runs again on the same thread with a fresh table every task', () => {

@@ -289,3 +289,151 @@ __attribute__((export_name("sc_results"))) uint32_t *sc_results(void) {
   }
   return out;
 }
+
+/* ---- The shuffle block, written here: no JavaScript per distinct word. ---- */
+
+#define P1 0x9E3779B1u
+#define P2 0x85EBCA77u
+#define P3 0xC2B2AE3Du
+#define P4 0x27D4EB2Fu
+#define P5 0x165667B1u
+
+static inline uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+static inline uint32_t read32(const uint8_t *p) {
+  uint32_t x;
+  __builtin_memcpy(&x, p, 4);
+  return x;
+}
+
+/* xxHash32, seed 0: the hash partitioner's (src/memory/xxhash.ts, h32Range). */
+static uint32_t xxh32(const uint8_t *p, uint32_t len) {
+  const uint8_t *end = p + len;
+  uint32_t h;
+  if (len >= 16) {
+    uint32_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = 0u - P1;
+    const uint8_t *limit = end - 16;
+    do {
+      v1 = rotl(v1 + read32(p) * P2, 13) * P1;
+      v2 = rotl(v2 + read32(p + 4) * P2, 13) * P1;
+      v3 = rotl(v3 + read32(p + 8) * P2, 13) * P1;
+      v4 = rotl(v4 + read32(p + 12) * P2, 13) * P1;
+      p += 16;
+    } while (p <= limit);
+    h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+  } else {
+    h = P5;
+  }
+  h += len;
+  for (; p + 4 <= end; p += 4) h = rotl(h + read32(p) * P3, 17) * P4;
+  for (; p < end; p++) h = rotl(h + (uint32_t)*p * P5, 11) * P1;
+  h ^= h >> 15;
+  h *= P2;
+  h ^= h >> 13;
+  h *= P3;
+  h ^= h >> 16;
+  return h;
+}
+
+/* The value codec's tags (src/memory/value-codec.ts, native-layouts/README.md). */
+#define TAG_INT32 4
+#define TAG_FLOAT64 5
+#define TAG_STRING 6
+/* The partitioned block's header (src/memory/partitioned-block.ts). */
+#define BLOCK_MAGIC 0x42504843u
+#define BLOCK_VERSION 1u
+#define BLOCK_HEADER_INTS 4u
+
+static uint32_t block_len;
+
+/* count × value as the codec writes a number: Int32 when it is one, else Float64. */
+static inline uint32_t value_size(double v) {
+  return v >= -2147483648.0 && v <= 2147483647.0 && (double)(int32_t)v == v ? 5 : 9;
+}
+
+static inline uint8_t *write_value(uint8_t *out, double v) {
+  if (value_size(v) == 5) {
+    int32_t i = (int32_t)v;
+    *out = TAG_INT32;
+    __builtin_memcpy(out + 1, &i, 4);
+    return out + 5;
+  }
+  *out = TAG_FLOAT64;
+  __builtin_memcpy(out + 1, &v, 8);
+  return out + 9;
+}
+
+/* Writes key k's encoding (String tag, u32 length, bytes) at out, not a byte past it (the
+ * sections of a block are written side by side); returns its end. */
+static inline uint8_t *write_key(uint8_t *out, const entry_t *e) {
+  uint32_t len = e->len & ~NONASCII;
+  const uint8_t *src = arena + e->key;
+  *out = TAG_STRING;
+  __builtin_memcpy(out + 1, &len, 4);
+  out += 5;
+  uint32_t i = 0;
+  for (; i + 16 <= len; i += 16) wasm_v128_store(out + i, wasm_v128_load(src + i));
+  for (; i < len; i++) out[i] = src[i];
+  return out + len;
+}
+
+/*
+ * The shuffle map output of the counted tokens, every one valid UTF-8, as a partitioned block of
+ * `parts` sections: the pairs [token, count × value], each in the section of its hash-partitioned
+ * reduce partition (xxHash32 of the key's encoding, mod `parts`), in first-occurrence order within
+ * a section. Byte for byte what the shuffle writer builds from the same records. Returns the
+ * block's address, its length at sc_block_len(); 0 when memory cannot grow.
+ */
+__attribute__((export_name("sc_block"))) uint8_t *sc_block(uint32_t parts, double value) {
+  if (parts == 0) return 0;
+  uint32_t start = (BLOCK_HEADER_INTS + parts + 1 + parts) * 4;
+  /* Per part: bytes, then records; then per entry its part. */
+  uint32_t *part_bytes = bump(parts * 8 + size * 4 + 16);
+  if (!part_bytes) return 0;
+  uint32_t *part_count = part_bytes + parts;
+  uint32_t *part_of = part_count + parts;
+  for (uint32_t r = 0; r < parts; r++) part_bytes[r] = part_count[r] = 0;
+  uint32_t longest = 0;
+  for (uint32_t k = 0; k < size; k++) {
+    uint32_t len = slots[order[k]].len & ~NONASCII;
+    if (len > longest) longest = len;
+  }
+  uint8_t *scratch = bump(longest + 5 + PAD);
+  if (!scratch) return 0;
+  uint32_t total = 0;
+  for (uint32_t k = 0; k < size; k++) {
+    const entry_t *e = &slots[order[k]];
+    uint32_t n = (uint32_t)(write_key(scratch, e) - scratch);
+    uint32_t r = parts == 1 ? 0 : xxh32(scratch, n) % parts;
+    part_of[k] = r;
+    uint32_t bytes = n + value_size((double)e->count * value);
+    part_bytes[r] += bytes;
+    part_count[r]++;
+    total += bytes;
+  }
+  uint8_t *block = bump(start + total + PAD);
+  if (!block) return 0;
+  uint32_t *ints = (uint32_t *)block;
+  ints[0] = BLOCK_MAGIC;
+  ints[1] = BLOCK_VERSION;
+  ints[2] = parts;
+  ints[3] = 0;
+  uint8_t **at = bump(parts * 4); /* each section's write cursor (nothing on the shadow stack) */
+  if (!at) return 0;
+  uint32_t off = 0;
+  for (uint32_t r = 0; r < parts; r++) {
+    ints[BLOCK_HEADER_INTS + r] = off;
+    ints[BLOCK_HEADER_INTS + parts + 1 + r] = part_count[r];
+    at[r] = block + start + off;
+    off += part_bytes[r];
+  }
+  ints[BLOCK_HEADER_INTS + parts] = off;
+  for (uint32_t k = 0; k < size; k++) {
+    const entry_t *e = &slots[order[k]];
+    uint32_t r = part_of[k];
+    at[r] = write_value(write_key(at[r], e), (double)e->count * value);
+  }
+  block_len = start + total;
+  return block;
+}
+
+__attribute__((export_name("sc_block_len"))) uint32_t sc_block_len(void) { return block_len; }

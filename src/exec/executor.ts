@@ -3,7 +3,7 @@ import type { Task, TaskResult } from '../plan/task.js';
 import { buildChain, OperatorFailure, PartitionDone } from './pipeline.js';
 import { readSource, sourceCount } from './read-source.js';
 import { createSink } from './sinks.js';
-import { runSplitCount } from './split-count.js';
+import { runSplitCount, runSplitCountToBlock } from './split-count.js';
 
 /**
  * Runs one task to completion on the current thread. Never throws: a failure in user code comes
@@ -18,13 +18,17 @@ export function runTask(task: Task): TaskResult {
     }
     const sink = createSink(task.sink, task.partition);
     let kept: SharedArrayBuffer | undefined;
+    let block: SharedArrayBuffer | undefined; // a shuffle block the kernel wrote itself
     try {
-      if (task.kernel && task.source.kind === 'lines') runSplitCount(task.kernel, task.source.ranges, sink);
-      else kept = readSource(task.source, buildChain(task.ops, sink, task.partition), task.keep);
+      if (task.kernel && task.source.kind === 'lines') {
+        const { sink: out } = task;
+        if (out.kind === 'shuffle' && out.partitioner.kind === 'hash') block = runSplitCountToBlock(task.kernel, task.source.ranges, out.partitioner.partitions, sink);
+        else runSplitCount(task.kernel, task.source.ranges, sink);
+      } else kept = readSource(task.source, buildChain(task.ops, sink, task.partition), task.keep);
     } catch (e) {
       if (!(e instanceof PartitionDone)) throw e;
     }
-    return { ok: true, threadId, value: sink.result(), ...(kept ? { kept } : {}) };
+    return { ok: true, threadId, value: block ?? sink.result(), ...(kept ? { kept } : {}) };
   } catch (e) {
     const op = e instanceof OperatorFailure ? e.op : 'task';
     const original = e instanceof OperatorFailure ? e.original : e;

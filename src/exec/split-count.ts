@@ -5,7 +5,7 @@ import { LineSegmentView } from '../memory/line-segment.js';
 import type { Kernel, LineRange } from '../plan/task.js';
 import type { Consumer } from './pipeline.js';
 import { emitTokens, type CountedTokens } from './split-count-emit.js';
-import { runSplitCountWasm } from './wasm-split-count.js';
+import { countWasm, runSplitCountWasm } from './wasm-split-count.js';
 
 /**
  * The seed's WordCount map side on bytes: tokenise every line of the partition on the separator
@@ -19,6 +19,23 @@ import { runSplitCountWasm } from './wasm-split-count.js';
  */
 export function runSplitCount(kernel: SplitCountKernel, ranges: readonly LineRange[], out: Consumer): void {
   if (!runSplitCountWasm(kernel, ranges, out)) runSplitCountJs(kernel, ranges, out);
+}
+
+/**
+ * The splitCount kernel as a shuffle map task into `partitions` hash-partitioned sections: where
+ * the WebAssembly kernel runs and every token is valid UTF-8, the module counts and writes the
+ * shuffle block itself, and it is returned; otherwise `out` (the task's shuffle writer) is fed as
+ * by {@link runSplitCount}, and undefined is returned.
+ */
+export function runSplitCountToBlock(kernel: SplitCountKernel, ranges: readonly LineRange[], partitions: number, out: Consumer): SharedArrayBuffer | undefined {
+  const counts = countWasm(kernel, ranges);
+  if (!counts) {
+    runSplitCountJs(kernel, ranges, out);
+    return undefined;
+  }
+  if (!counts.invalidUtf8) return counts.block(partitions, kernel.value);
+  emitTokens(out, kernel.value, counts);
+  return undefined;
 }
 
 /**

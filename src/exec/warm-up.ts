@@ -1,6 +1,6 @@
 import { allocateLineSegment, LineSegmentView } from '../memory/line-segment.js';
 import type { Task } from '../plan/task.js';
-import { runTask } from './run-task.js';
+import { runTask } from './executor.js';
 
 /**
  * Readies a thread for the fast path before its first batch: runs the seed's WordCount map task

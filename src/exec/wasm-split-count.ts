@@ -4,7 +4,7 @@ import { IllegalStateError } from '../errors.js';
 import { LineSegmentView } from '../memory/line-segment.js';
 import type { Kernel, LineRange } from '../plan/task.js';
 import type { Consumer } from './pipeline.js';
-import { emitTokens } from './split-count-emit.js';
+import { emitTokens, type CountedTokens } from './split-count-emit.js';
 
 /**
  * The splitCount kernel in WebAssembly with 128-bit SIMD (`native/wasm/split_count.c`, built by
@@ -40,6 +40,8 @@ interface Exports {
   sc_size(): number;
   sc_nonascii(): number;
   sc_results(): number;
+  sc_block(partitions: number, value: number): number;
+  sc_block_len(): number;
 }
 
 /** The longest separator the module takes (its `MAX_SEP`); longer ones run in JavaScript. */
@@ -96,14 +98,23 @@ export function warmWasmKernel(): void {
   k.sc_results();
 }
 
+/** The WebAssembly kernel's counts, in its memory until the next call on this thread. */
+export interface WasmCounts extends CountedTokens {
+  /**
+   * The shuffle map output of these counts, every token being valid UTF-8, written by the module:
+   * a partitioned block of `partitions` hash-partitioned sections of `[token, count × value]`,
+   * byte for byte what the shuffle writer makes of the same records, with no JavaScript per word.
+   */
+  block(partitions: number, value: number): SharedArrayBuffer;
+}
+
 /**
- * Runs the splitCount kernel over `ranges` in WebAssembly and feeds `out`, as
- * {@link runSplitCountJs} does. Returns false, having done nothing, when it cannot run here
- * (no WebAssembly SIMD, or a separator longer than the module takes).
+ * Counts the tokens of `ranges` in WebAssembly; undefined, having done nothing, when the module
+ * cannot run here (no WebAssembly SIMD, `CHISPA_KERNEL=js`, or a separator longer than it takes).
  */
-export function runSplitCountWasm(spec: Extract<Kernel, { kind: 'splitCount' }>, ranges: readonly LineRange[], out: Consumer): boolean {
+export function countWasm(spec: Extract<Kernel, { kind: 'splitCount' }>, ranges: readonly LineRange[]): WasmCounts | undefined {
   const k = kernel();
-  if (!k || spec.separator.length > MAX_SEPARATOR) return false;
+  if (!k || spec.separator.length > MAX_SEPARATOR) return undefined;
   if (!k.sc_reset()) throw outOfMemory();
   const sep = Buffer.from(spec.separator, 'latin1');
   new Uint8Array(k.memory.buffer, k.sc_separator(), sep.length).set(sep);
@@ -133,14 +144,32 @@ export function runSplitCountWasm(spec: Extract<Kernel, { kind: 'splitCount' }>,
       if ((len & NONASCII) !== 0 && !isUtf8(memory.subarray(results[3 * i], results[3 * i] + (len & ~NONASCII)))) invalidUtf8 = true;
     }
   }
-  emitTokens(out, spec.value, {
+  return {
     size,
     invalidUtf8,
     bytes: () => memory,
     start: (i) => results[3 * i],
     end: (i) => results[3 * i] + (results[3 * i + 1] & ~NONASCII),
     count: (i) => results[3 * i + 2],
-  });
+    block(partitions, value) {
+      if (invalidUtf8) throw new IllegalStateError('a block of keys that are not valid UTF-8 would not be combined by their decoded strings');
+      const where = k.sc_block(partitions, value);
+      if (!where) throw outOfMemory();
+      const block = new SharedArrayBuffer(k.sc_block_len());
+      new Uint8Array(block).set(new Uint8Array(k.memory.buffer, where, block.byteLength));
+      return block;
+    },
+  };
+}
+
+/**
+ * Runs the splitCount kernel over `ranges` in WebAssembly and feeds `out`, as
+ `runSplitCountJs` does. Returns false, having done nothing, when it cannot run here.
+ */
+export function runSplitCountWasm(spec: Extract<Kernel, { kind: 'splitCount' }>, ranges: readonly LineRange[], out: Consumer): boolean {
+  const counts = countWasm(spec, ranges);
+  if (!counts) return false;
+  emitTokens(out, spec.value, counts);
   return true;
 }
 
