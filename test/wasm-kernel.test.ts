@@ -8,7 +8,7 @@ import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
 import type { Kernel, LineRange } from '../src/plan/task.js';
 import { LineSplitter } from '../src/sources/line-splitter.js';
-import { splitLines } from '../src/streaming/line-batch-input.js';
+import { splitLines } from '../src/rdd/line-rdd.js';
 
 // The WebAssembly SIMD splitCount kernel against the JavaScript one, its reference: the same
 // records, in the same order, encoded the same way, on any bytes and any ASCII separator. (The
