@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_TEXT_URL, feedCommand, startFeeder, type Feeder } from '../src/cli/feeder.js';
+import { DEFAULT_TEXT_URL, parseRate, startFeeder, startStreamFeeder, type Feeder } from '../src/cli/feeder.js';
 import { IllegalArgumentError } from '../src/errors.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
@@ -176,58 +176,68 @@ describe('startFeeder', () => {
   });
 });
 
-describe('feedCommand', () => {
-  /** Runs feedCommand, capturing its stderr line, and returns a function that sends it SIGINT. */
-  async function run(argv: string[]) {
-    const before = new Set(process.listeners('SIGINT'));
-    const write = process.stderr.write;
-    let said = '';
-    // Keep only feedCommand's own line; anything else written meanwhile goes through.
-    process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => {
-      if (String(s).startsWith('chispa feed:')) said += String(s);
-      else return write.call(process.stderr, s, ...rest);
-      return true;
-    }) as typeof process.stderr.write;
-    const done = feedCommand(argv);
-    try {
-      await waitFor(() => said.includes('serving'), 'the serving message');
-    } finally {
-      process.stderr.write = write;
-    }
-    // Our handler only: emitting SIGINT on the process would reach the test runner's too.
-    const sigint = () => process.listeners('SIGINT').filter((l) => !before.has(l)).forEach((l) => l('SIGINT'));
-    return { said, done, sigint, port: Number(/:(\d+)\n$/.exec(said)?.[1]) };
-  }
+describe('parseRate', () => {
+  it('reads lines and bytes per second', () => {
+    expect(parseRate('200')).toEqual({ unit: 'lines', perSecond: 200 });
+    expect(parseRate('2.5/s')).toEqual({ unit: 'lines', perSecond: 2.5 });
+    expect(parseRate('300 lines/s')).toEqual({ unit: 'lines', perSecond: 300 });
+    expect(parseRate('10MB/s')).toEqual({ unit: 'bytes', perSecond: 10e6 });
+    expect(parseRate('512KiB/s')).toEqual({ unit: 'bytes', perSecond: 512 * 1024 });
+    expect(parseRate('1e3B/s')).toEqual({ unit: 'bytes', perSecond: 1000 });
+    for (const bad of ['0', '-1', 'fast', '10XB/s', '', '10MB/h']) expect(() => parseRate(bad)).toThrow(IllegalArgumentError);
+  });
+});
 
-  it('serves the built-in text when FILE is omitted, until SIGINT', async () => {
-    const { said, done, sigint, port } = await run(['--port', '0']);
-    expect(said).toMatch(/^chispa feed: serving .*genesis\.txt on 127\.0\.0\.1:\d+\n$/);
-    const c = client(port);
-    await waitFor(() => c.state.ended, 'the end of the stream');
-    expect(c.text()).toBe(await readFile(DEFAULT_TEXT_URL, 'utf8'));
-    sigint();
-    await done;
-    const late = client(port);
-    await waitFor(() => late.state.closed, 'a refused connect');
+describe('startFeeder with bytesPerSecond', () => {
+  it('paces bytes, in order and complete, cutting anywhere', async () => {
+    const text = LINES.slice(0, 200).join('\n') + '\n';
+    const f = await feeder({ text, bytesPerSecond: 200_000 });
+    const c = client(f.port);
+    await waitFor(() => c.state.ended, 'the paced stream to end');
+    expect(c.text()).toBe(text);
+    await expect(startFeeder({ text, port: 0, bytesPerSecond: 10, linesPerSecond: 10 })).rejects.toThrow(IllegalArgumentError);
+  });
+});
+
+describe('startStreamFeeder', () => {
+  const streamFeeders: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(streamFeeders.splice(0).map((f) => f.close()));
   });
 
-  it('serves FILE, paced and looped', async () => {
-    const file = fileURLToPath(DEFAULT_TEXT_URL);
-    const { said, done, sigint, port } = await run([file, '--port', '0', '--host', '127.0.0.1', '--rate', '20000', '--loop']);
-    expect(said).toBe(`chispa feed: serving ${file} on 127.0.0.1:${port}\n`);
-    const c = client(port);
-    const text = await readFile(file, 'utf8');
-    await waitFor(() => c.state.bytes > Buffer.byteLength(text), 'more than one copy');
-    expect(c.text().startsWith(text + 'Ge1:1 ')).toBe(true);
-    sigint();
-    await done;
-    await waitFor(() => c.state.closed, 'the client to be dropped');
+  it('serves a stream to one client at a time, reading it only while a client can take it', async () => {
+    const input = new PassThrough({ highWaterMark: 1024 });
+    const f = await startStreamFeeder({ input, port: 0 });
+    streamFeeders.push(f);
+    // Nobody connected: the input is not consumed, so its writer sees backpressure.
+    let accepted = 0;
+    while (input.write('x'.repeat(1000) + '\n')) accepted++;
+    expect(accepted).toBeLessThan(10);
+    const first = client(f.port);
+    const second = client(f.port);
+    await waitFor(() => first.state.bytes > 0, 'the first client to be served');
+    input.write('end of first\n');
+    await waitFor(() => first.text().endsWith('end of first\n'), 'all of it to the first client');
+    expect(second.state.bytes).toBe(0);
+    first.socket.destroy();
+    // Bytes written to a client that is gone are lost, as with netcat: wait until the feeder knows.
+    await waitFor(() => f.connections === 1, 'the feeder to see the first client go');
+    input.write('for second\n');
+    input.end();
+    await waitFor(() => second.text() === 'for second\n', 'the second client to get what came after');
+    await f.ended;
+    // At the end of the input the connection stays open, as netcat's.
+    expect(second.state.ended).toBe(false);
   });
 
-  it('rejects bad options', async () => {
-    await expect(feedCommand(['--port', 'abc'])).rejects.toThrow(IllegalArgumentError);
-    await expect(feedCommand(['--port', '0', '--rate', '0'])).rejects.toThrow(IllegalArgumentError);
-    await expect(feedCommand(['a', 'b'])).rejects.toThrow(IllegalArgumentError);
-    await expect(feedCommand(['--bogus'])).rejects.toThrow();
+  it('paces lines per second', async () => {
+    const input = new PassThrough();
+    const f = await startStreamFeeder({ input, port: 0, linesPerSecond: 2000 });
+    streamFeeders.push(f);
+    const lines = LINES.slice(0, 100);
+    input.end(lines.join('\n') + '\n');
+    const c = client(f.port);
+    await waitFor(() => c.text().split('\n').length > lines.length, 'every line');
+    expect(c.text().split('\n').slice(0, -1)).toEqual(lines);
   });
 });

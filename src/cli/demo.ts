@@ -1,35 +1,53 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_TEXT_URL, startFeeder } from './feeder.js';
+import type { UiOptions } from './ui-wiring.js';
+import { runWordCount } from './wordcount.js';
+
+/** Options of `chispa demo`. */
+export interface DemoOptions {
+  /** Batch interval, seconds. Default 1. */
+  batch: number;
+  /** Stop after this many seconds; default: on SIGINT/SIGTERM. */
+  seconds?: number;
+  /** Feeder pace, lines per second. Default 400. */
+  rate: number;
+  master: string;
+  ui: UiOptions | false;
+}
 
 /**
- * `chispa demo`: the seed's network WordCount with nothing outside the project. A built-in feeder
- * serves KJV Genesis on a free local port, and `examples/network_wordcount.ts`, the program users
- * port from PySpark, runs against it as its own process, exactly as they would run it against
- * `nc -lk 9999`.
+ * `chispa demo`: the seed's *stateful* network WordCount with nothing outside the package. A
+ * feeder serves the built-in KJV Genesis, looped, on a free local port; the WordCount runs in this
+ * process against it, checkpointing in a temporary directory (removed at the end), with the
+ * Streaming UI on. Returns the exit code.
  */
-export async function demoCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { seconds: { type: 'string', default: '10' }, batch: { type: 'string', default: '1' } },
-  });
-  const example = fileURLToPath(new URL('../../examples/network_wordcount.ts', import.meta.url));
-  if (!existsSync(example)) throw new Error('the demo runs from a clone of the chispa repository (examples/ is not installed)');
-  const feeder = await startFeeder({ port: 0, text: await readFile(DEFAULT_TEXT_URL), linesPerSecond: 400, loop: true });
-  process.stderr.write(`chispa demo: feeding KJV Genesis on 127.0.0.1:${feeder.port}, ${values.batch} s batches for ${values.seconds} s\n`);
+export async function demo(opts: DemoOptions): Promise<number> {
+  const feeder = await startFeeder({ port: 0, text: await readFile(DEFAULT_TEXT_URL), linesPerSecond: opts.rate, loop: true });
+  const checkpoint = await mkdtemp(join(tmpdir(), 'chispa-demo-'));
+  const until = opts.seconds === undefined ? 'until Ctrl-C' : `for ${opts.seconds} s`;
+  process.stderr.write(
+    `chispa demo: feeding KJV Genesis on ${feeder.host}:${feeder.port} at ${opts.rate} lines/s; ` +
+      `stateful WordCount, ${opts.batch} s batches, ${until}\n`,
+  );
   try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', example, '127.0.0.1', String(feeder.port), values.batch, values.seconds], {
-        stdio: 'inherit',
-      });
-      child.on('error', reject);
-      child.on('exit', resolve);
-    });
-    if (code !== 0) throw new Error(`the WordCount program exited with code ${code}`);
+    return await runWordCount(
+      {
+        host: feeder.host,
+        port: feeder.port,
+        batch: opts.batch,
+        master: opts.master,
+        stateful: true,
+        checkpoint,
+        top: 10,
+        seconds: opts.seconds,
+        ui: opts.ui,
+      },
+      'demo',
+    );
   } finally {
     await feeder.close();
+    await rm(checkpoint, { recursive: true, force: true });
   }
 }

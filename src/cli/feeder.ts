@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import type { Readable } from 'node:stream';
 import { IllegalArgumentError } from '../errors.js';
 import { log } from '../log.js';
 
@@ -23,6 +21,8 @@ export interface FeederOptions {
   text: Uint8Array | string;
   /** Pace in lines per second. Default: as fast as each client reads. */
   linesPerSecond?: number;
+  /** Pace in bytes per second instead (cut anywhere, lines may arrive in pieces). Not with linesPerSecond. */
+  bytesPerSecond?: number;
   /** Repeat the text forever. Default false: send it once, then end the connection. */
   loop?: boolean;
 }
@@ -49,15 +49,15 @@ const BLOCK_BYTES = 64 * 1024;
  */
 export async function startFeeder(opts: FeederOptions): Promise<Feeder> {
   const host = opts.host ?? '127.0.0.1';
-  const rate = opts.linesPerSecond;
-  if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) {
-    throw new IllegalArgumentError(`feeder: linesPerSecond must be a positive number, got ${rate}`);
-  }
+  const pace = checkPace(opts);
+  const rate = pace?.perSecond;
   let text = typeof opts.text === 'string' ? Buffer.from(opts.text, 'utf8') : opts.text;
   // Repetitions must not glue the last line of one copy onto the first line of the next.
   if (opts.loop && text.length > 0 && !isTerminator(text[text.length - 1])) text = concat(text, Buffer.from('\n'));
-  const starts = lineStarts(text); // starts[i] is where line i begins; starts[n] === text.length
-  const nLines = starts.length - 1;
+  // Paced feeding counts units: lines, or single bytes. at(i) is where unit i begins; at(n) === text.length.
+  const starts = pace?.unit === 'bytes' ? undefined : lineStarts(text);
+  const at = (i: number): number => (starts ? starts[i] : i);
+  const nUnits = starts ? starts.length - 1 : text.length;
 
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -67,7 +67,7 @@ export async function startFeeder(opts: FeederOptions): Promise<Feeder> {
     socket.on('close', () => sockets.delete(socket));
     // Read (and ignore) what the client sends, so that its FIN is seen and the socket closes.
     socket.resume();
-    if (nLines === 0) socket.end();
+    if (nUnits === 0) socket.end();
     else if (rate === undefined) fullSpeed(socket);
     else paced(socket, rate);
   });
@@ -98,18 +98,18 @@ export async function startFeeder(opts: FeederOptions): Promise<Feeder> {
       timers.delete(timer!);
       timer = undefined;
       if (socket.destroyed) return;
-      // Line k is due at t0 + k/rate seconds; line 0 goes out at once.
+      // Unit k is due at t0 + k/rate seconds; unit 0 goes out at once.
       let due = Math.floor(((performance.now() - t0) * rate) / 1000) + 1;
-      if (!opts.loop) due = Math.min(due, nLines);
+      if (!opts.loop) due = Math.min(due, nUnits);
       let ok = true;
       while (sent < due) {
         // Consecutive lines are contiguous in the text: one write up to the end of a copy.
-        const from = sent % nLines;
-        const to = Math.min(nLines, from + (due - sent));
-        ok = socket.write(text.subarray(starts[from], starts[to]));
+        const from = sent % nUnits;
+        const to = Math.min(nUnits, from + (due - sent));
+        ok = socket.write(text.subarray(at(from), at(to)));
         sent += to - from;
       }
-      if (!opts.loop && sent >= nLines) return void socket.end();
+      if (!opts.loop && sent >= nUnits) return void socket.end();
       const schedule = (): void => {
         const wait = t0 + (sent * 1000) / rate - performance.now();
         timer = setTimeout(tick, Math.max(TICK_MS, wait));
@@ -126,14 +126,7 @@ export async function startFeeder(opts: FeederOptions): Promise<Feeder> {
     tick();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 9999, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (err) => log.error(`feeder: ${err.message}`));
+  await listen(server, opts.port ?? 9999, host);
   const port = (server.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;
@@ -155,48 +148,6 @@ export async function startFeeder(opts: FeederOptions): Promise<Feeder> {
   };
 }
 
-/**
- * `chispa feed [FILE] [--port 9999] [--host 127.0.0.1] [--rate LINES_PER_SEC] [--loop]`: serves
- * FILE (default: the built-in Genesis text) until SIGINT or SIGTERM. `argv` is the arguments
- * after `feed`.
- */
-export async function feedCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      rate: { type: 'string', short: 'r' },
-      loop: { type: 'boolean', short: 'l' },
-    },
-  });
-  if (positionals.length > 1) throw new IllegalArgumentError(`chispa feed: expected at most one FILE, got ${positionals.length}`);
-  const port = values.port === undefined ? 9999 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new IllegalArgumentError(`chispa feed: --port must be an integer in 0..65535, got '${values.port}'`);
-  }
-  const rate = values.rate === undefined ? undefined : Number(values.rate);
-  if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) {
-    throw new IllegalArgumentError(`chispa feed: --rate must be a positive number of lines per second, got '${values.rate}'`);
-  }
-  const file = positionals[0];
-  const text = await readFile(file ?? DEFAULT_TEXT_URL);
-  const feeder = await startFeeder({ host: values.host, port, text, linesPerSecond: rate, loop: values.loop });
-  const shown = file ?? fileURLToPath(DEFAULT_TEXT_URL);
-  process.stderr.write(`chispa feed: serving ${shown} on ${feeder.host}:${feeder.port}\n`);
-  await new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  await feeder.close();
-}
-
 function isTerminator(b: number): boolean {
   return b === 0x0a || b === 0x0d;
 }
@@ -215,4 +166,165 @@ function lineStarts(text: Uint8Array): number[] {
 
 function concat(...parts: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
+}
+
+/** A feeding pace: so many lines, or so many bytes, per second. */
+export interface Pace {
+  unit: 'lines' | 'bytes';
+  perSecond: number;
+}
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/**
+ * Parses `--rate`: `200` or `200/s` or `200 lines/s` is lines per second; `10MB/s`, `512KiB/s`,
+ * `1e6B/s` bytes per second (MB = 10^6 bytes, MiB = 2^20). Throws IllegalArgumentError otherwise.
+ */
+export function parseRate(text: string): Pace {
+  const m = /^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*(lines?|[kmg]i?b|b)?\s*(?:\/\s*s)?\s*$/i.exec(text);
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || !(n > 0 && Number.isFinite(n))) {
+    throw new IllegalArgumentError(`--rate must be a positive number of lines per second (200) or bytes per second (10MB/s), got '${text}'`);
+  }
+  const unit = m[2]?.toLowerCase();
+  if (unit === undefined || unit.startsWith('line')) return { unit: 'lines', perSecond: n };
+  return { unit: 'bytes', perSecond: n * BYTE_UNITS[unit] };
+}
+
+function checkPace(opts: { linesPerSecond?: number; bytesPerSecond?: number }): Pace | undefined {
+  const { linesPerSecond: lines, bytesPerSecond: bytes } = opts;
+  if (lines !== undefined && bytes !== undefined) throw new IllegalArgumentError('feeder: give linesPerSecond or bytesPerSecond, not both');
+  const pace: Pace | undefined =
+    lines !== undefined ? { unit: 'lines', perSecond: lines } : bytes !== undefined ? { unit: 'bytes', perSecond: bytes } : undefined;
+  if (pace && !(pace.perSecond > 0 && Number.isFinite(pace.perSecond))) {
+    throw new IllegalArgumentError(`feeder: ${pace.unit}PerSecond must be a positive number, got ${pace.perSecond}`);
+  }
+  return pace;
+}
+
+/** What a stream feeder serves: a readable (standard input) instead of a text in memory. */
+export interface StreamFeederOptions extends Omit<FeederOptions, 'text' | 'loop'> {
+  input: Readable;
+}
+
+/**
+ * A feeder of a stream, as `cat big.txt | nc -lk 9999`: one client at a time gets what the input
+ * yields from then on (others wait their turn), paced or as fast as the client reads; the input is
+ * not read while no client is connected or the client's socket is full, so memory stays bounded
+ * and the writer of the input is slowed instead. At the input's end the connection stays open, as
+ * netcat's does, until `close()`. Bytes written to a client that then disconnects are lost, as
+ * with netcat.
+ */
+export async function startStreamFeeder(opts: StreamFeederOptions): Promise<Feeder & { readonly ended: Promise<void> }> {
+  const host = opts.host ?? '127.0.0.1';
+  const pace = checkPace(opts);
+  const sockets = new Set<net.Socket>();
+  const waiting: net.Socket[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('error', (err) => log.debug(`feeder: client ${socket.remoteAddress}:${socket.remotePort}: ${err.message}`));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      wake?.();
+    });
+    socket.resume();
+    waiting.push(socket);
+    wake?.();
+  });
+  await listen(server, opts.port ?? 9999, host);
+  const port = (server.address() as AddressInfo).port;
+
+  /** The client being served: the first waiting one still open; resolves undefined once closed. */
+  async function client(): Promise<net.Socket | undefined> {
+    for (;;) {
+      while (waiting.length > 0 && waiting[0].destroyed) waiting.shift();
+      if (closed) return undefined;
+      if (waiting.length > 0) return waiting[0];
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+  }
+
+  async function pump(): Promise<void> {
+    let t0: number | undefined; // the pace starts with the first client, not at listen
+    let sent = 0; // units sent: lines or bytes
+    for await (const chunk of opts.input as AsyncIterable<Buffer>) {
+      for (const piece of pieces(chunk, pace)) {
+        const socket = await client();
+        if (!socket) return;
+        if (pace) {
+          t0 ??= performance.now();
+          const wait = t0 + (sent * 1000) / pace.perSecond - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          sent += pace.unit === 'bytes' ? piece.length : countLines(piece);
+        }
+        if (!socket.write(piece)) {
+          await new Promise<void>((r) => {
+            socket.once('drain', r);
+            socket.once('close', r);
+          });
+        }
+      }
+    }
+  }
+  const ended = pump();
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    host,
+    ended,
+    get connections() {
+      return sockets.size;
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        closed = true;
+        wake?.();
+        opts.input.pause();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      return closing;
+    },
+  };
+}
+
+/** Splits a chunk into the pieces a pace sends at once: about TICK_MS worth each. */
+function* pieces(chunk: Buffer, pace: Pace | undefined): Generator<Buffer> {
+  if (!pace) return yield chunk;
+  const per = Math.max(1, Math.floor((pace.perSecond * TICK_MS) / 1000));
+  if (pace.unit === 'bytes') {
+    for (let i = 0; i < chunk.length; i += per) yield chunk.subarray(i, i + per);
+    return;
+  }
+  let from = 0;
+  let lines = 0;
+  for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) {
+    if (++lines === per) {
+      yield chunk.subarray(from, i + 1);
+      from = i + 1;
+      lines = 0;
+    }
+  }
+  if (from < chunk.length) yield chunk.subarray(from);
+}
+
+function countLines(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(0x0a); i !== -1; i = b.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      server.on('error', (err) => log.error(`feeder: ${err.message}`));
+      resolve();
+    });
+  });
 }

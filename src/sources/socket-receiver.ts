@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { LineBatchBuilder } from '../memory/line-batch.js';
 import { log } from '../log.js';
 import { LineSplitter } from './line-splitter.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** Reconnect policy of a {@link SocketReceiver}. */
 export interface SocketReceiverOptions {
@@ -19,6 +20,12 @@ export interface SocketReceiverOptions {
    * broken connection), with what happened and the error; the receiver still retries.
    */
   onError?(message: string, error: Error | undefined): void;
+  /**
+   * Records (lines) per second: when the limit binds, the bytes past the last line allowed are
+   * held (one chunk at most) and the socket is not read until permits accrue, so TCP slows the
+   * sender; nothing read is dropped.
+   */
+  rateLimiter?: RateLimiter;
 }
 
 /** What a receiver has done so far. All counters are monotonic. */
@@ -63,6 +70,10 @@ export class SocketReceiver {
   readonly #onError: SocketReceiverOptions['onError'];
   #paused = 0; // times reading was paused for backpressure
   #unsubscribe: (() => void) | undefined;
+  readonly #limiter: RateLimiter | undefined;
+  /** Bytes read past the rate limit, waiting for permits; the socket is paused meanwhile. */
+  #held: { socket: net.Socket; splitter: LineSplitter; rest: Buffer } | undefined;
+  #heldTimer: NodeJS.Timeout | undefined;
 
   constructor(host: string, port: number, builder: LineBatchBuilder, opts: SocketReceiverOptions = {}) {
     // A bad port is a programming error, and net.connect would throw it synchronously later.
@@ -77,6 +88,7 @@ export class SocketReceiver {
     this.#delay = this.#initialDelay;
     this.#backpressure = opts.backpressure;
     this.#onError = opts.onError;
+    this.#limiter = opts.rateLimiter;
   }
 
   /** Begins connecting. Network failures are retried, never thrown. Calling it again is a no-op. */
@@ -85,7 +97,7 @@ export class SocketReceiver {
     this.#started = true;
     this.#unsubscribe = this.#backpressure?.onDrain(() => {
       const socket = this.#socket;
-      if (socket?.isPaused() && !this.#backpressure!.isFull()) socket.resume();
+      if (socket?.isPaused() && this.#mayRead()) socket.resume();
     });
     this.#connect();
   }
@@ -99,6 +111,7 @@ export class SocketReceiver {
     this.#unsubscribe?.();
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#heldTimer);
     const socket = this.#socket;
     this.#stopping =
       socket && !socket.closed
@@ -144,13 +157,7 @@ export class SocketReceiver {
       this.#delay = this.#initialDelay;
     });
     // Buffers go straight into the splitter: bytes are decoded later, by the tasks that read them.
-    socket.on('data', (chunk: Buffer) => {
-      splitter.write(chunk);
-      if (this.#backpressure?.isFull()) {
-        socket.pause();
-        this.#paused++;
-      }
-    });
+    socket.on('data', (chunk: Buffer) => this.#receive(socket, splitter, chunk));
     // Without an 'error' listener a refused or reset connection would crash the process; the
     // 'close' that always follows decides what to do.
     socket.on('error', (err) => {
@@ -158,7 +165,13 @@ export class SocketReceiver {
     });
     socket.on('close', () => {
       // Emit a final unterminated line. Done on every close, not only a clean end: the builder
-      // would otherwise glue the next connection's first bytes onto this line.
+      // would otherwise glue the next connection's first bytes onto this line. Bytes held back by
+      // the rate limit were read, so they go in first: nothing accepted is dropped.
+      if (this.#held?.socket === socket) {
+        clearTimeout(this.#heldTimer);
+        splitter.write(this.#held.rest);
+        this.#held = undefined;
+      }
       splitter.end();
       this.#connected = false;
       if (this.#socket === socket) this.#socket = undefined;
@@ -179,4 +192,90 @@ export class SocketReceiver {
       if (!wasConnected) this.#delay = Math.min(this.#delay * 2, this.#maxDelay);
     });
   }
+
+  /** Whether the socket may be read: nothing held for the rate limit, and memory not full. */
+  #mayRead(): boolean {
+    return this.#held === undefined && !this.#backpressure?.isFull();
+  }
+
+  #receive(socket: net.Socket, splitter: LineSplitter, chunk: Buffer): void {
+    const rest = this.#admit(splitter, chunk);
+    if (rest) {
+      this.#held = { socket, splitter, rest };
+      socket.pause();
+      this.#waitForPermits();
+    } else if (this.#backpressure?.isFull()) {
+      socket.pause();
+      this.#paused++;
+    }
+  }
+
+  /**
+   * Writes the part of `chunk` the rate limit allows (whole lines; a trailing unfinished line
+   * costs nothing yet) and returns the rest, if any.
+   */
+  #admit(splitter: LineSplitter, chunk: Buffer): Buffer | undefined {
+    const limiter = this.#limiter;
+    if (!limiter?.limited) {
+      splitter.write(chunk);
+      return undefined;
+    }
+    const ends = countLineEnds(chunk, chunk.length);
+    const granted = limiter.take(ends);
+    if (granted === ends) {
+      splitter.write(chunk);
+      return undefined;
+    }
+    const cut = afterLineEnd(chunk, granted);
+    if (cut > 0) splitter.write(chunk.subarray(0, cut));
+    return chunk.subarray(cut);
+  }
+
+  #waitForPermits(): void {
+    const held = this.#held!;
+    const limiter = this.#limiter!;
+    // Wake for a useful amount: the held lines, or about 1/20 s worth of them.
+    const want = Math.max(1, Math.min(countLineEnds(held.rest, held.rest.length), Math.floor(limiter.rate / 20)));
+    this.#heldTimer = setTimeout(() => {
+      if (this.#held !== held || this.#stopping) return;
+      this.#held = undefined;
+      const rest = this.#admit(held.splitter, held.rest);
+      if (rest) {
+        this.#held = { ...held, rest };
+        return this.#waitForPermits();
+      }
+      if (this.#mayRead()) held.socket.resume();
+    }, limiter.waitMs(want));
+  }
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Line ends in `b` before `limit`: `\n`, `\r\n` (once) and a lone `\r`, as the LineSplitter cuts. */
+function countLineEnds(b: Buffer, limit: number): number {
+  let n = 0;
+  if (b.indexOf(CR) === -1) {
+    for (let i = b.indexOf(LF); i !== -1 && i < limit; i = b.indexOf(LF, i + 1)) n++;
+    return n;
+  }
+  for (let i = 0; i < limit; i++) {
+    if (b[i] === LF || (b[i] === CR && b[i + 1] !== LF)) n++;
+  }
+  return n;
+}
+
+/** The offset just past the `k`-th line end of `b` (0 for k = 0). */
+function afterLineEnd(b: Buffer, k: number): number {
+  let n = 0;
+  if (k > 0 && b.indexOf(CR) === -1) {
+    for (let i = b.indexOf(LF); i !== -1; i = b.indexOf(LF, i + 1)) if (++n === k) return i + 1;
+    return b.length;
+  }
+  for (let i = 0; i < b.length && n < k; i++) {
+    if (b[i] === LF || (b[i] === CR && b[i + 1] !== LF)) {
+      if (++n === k) return i + 1;
+    }
+  }
+  return b.length;
 }

@@ -69,8 +69,11 @@ export class Checkpointing {
     this.#positions.set(time, this.#sourceStates());
   }
 
-  /** After batch `time` has run: writes a checkpoint when one is due. */
-  batchDone(time: number): void {
+  /**
+   * After batch `time` has run: writes a checkpoint when one is due, or when `final` (the last
+   * batch of a graceful stop, so a restart continues exactly after it).
+   */
+  batchDone(time: number, final = false): void {
     if (this.#stateful.length === 0) {
       // Nothing to restore, so nothing to keep logs for once the batch has run.
       for (const i of this.#inputs) i.checkpointed(time);
@@ -79,7 +82,7 @@ export class Checkpointing {
     const positions = this.#positions.get(time);
     for (const t of this.#positions.keys()) if (t <= time) this.#positions.delete(t);
     // As Spark's DStream: checkpoints at the multiples of the interval counted from the zero time.
-    if (!positions || (time - this.zeroTime) % this.#intervalMs !== 0) return;
+    if (!positions || (!final && (time - this.zeroTime) % this.#intervalMs !== 0)) return;
     const operators = this.#stateful.flatMap((s) => {
       const saved = s.snapshot();
       return saved ? [{ id: s.id, kind: s.kind, ...saved }] : [];

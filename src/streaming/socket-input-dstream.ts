@@ -6,6 +6,8 @@ import { concatBatches, WriteAheadLog } from '../checkpoint/write-ahead-log.js';
 import { hostname } from 'node:os';
 import { LineBatchInputDStream } from './line-batch-input.js';
 import type { ReceiverInfo } from './listener.js';
+import { RateLimiter } from '../sources/rate-limiter.js';
+import { ReceiverRateController } from './rate-controller.js';
 import type { StreamingContext } from './streaming-context.js';
 
 export interface SocketTextStreamOptions extends SocketReceiverOptions {
@@ -33,6 +35,8 @@ export class SocketInputDStream extends LineBatchInputDStream {
   #wal: WriteAheadLog | undefined;
   #replay: number[] = [];
   #info: ReceiverInfo | undefined;
+  #limiter: RateLimiter | undefined;
+  #rateController: ReceiverRateController | undefined;
 
   constructor(ssc: StreamingContext, host: string, port: number, opts: SocketTextStreamOptions = {}) {
     super(ssc);
@@ -49,6 +53,11 @@ export class SocketInputDStream extends LineBatchInputDStream {
   /** Spark's ReceiverInfo of this input's receiver; undefined before start. */
   receiverInfo(): ReceiverInfo | undefined {
     return this.#info;
+  }
+
+  /** The receiver's current rate limit in records per second (Infinity when none), as Spark's `getCurrentLimit`. */
+  get currentRateLimit(): number {
+    return this.#limiter?.rate ?? Number.POSITIVE_INFINITY;
   }
 
   override get kind(): string {
@@ -75,8 +84,16 @@ export class SocketInputDStream extends LineBatchInputDStream {
       onTruncate: () => log.warn(`socketTextStream ${this.host}:${this.port}: a line longer than ${max} bytes was cut to ${max} bytes`),
     });
     const limit = this.#opts.maxBufferedBytes ?? 256 * 1024 * 1024;
+    const { receiver, backpressure } = this.ssc.rateOptions;
+    const bp = backpressure?.enabled ? backpressure : undefined;
+    this.#limiter = new RateLimiter({ maxRate: receiver?.maxRate, initialRate: bp?.initialRate });
+    if (bp) {
+      this.#rateController = new ReceiverRateController(this, this.ssc.batchDurationMs, this.#limiter, bp.pid);
+      this.ssc.addStreamingListener(this.#rateController);
+    }
     this.#receiver = new SocketReceiver(this.host, this.port, this.#builder, {
       ...this.#opts,
+      rateLimiter: this.#limiter,
       // The segment being filled does not count: it is always there, so a limit below one segment
       // would otherwise stop reading for good.
       backpressure: { isFull: () => this.pool.bytesInUse - this.pool.byteCapacity > limit, onDrain: (l) => this.pool.onRelease(l) },
@@ -102,6 +119,7 @@ export class SocketInputDStream extends LineBatchInputDStream {
   }
 
   override async stop(): Promise<void> {
+    if (this.#rateController) this.ssc.removeStreamingListener(this.#rateController);
     if (!this.#receiver) return;
     await this.#receiver.stop();
     if (this.#info?.active) this.#post('onReceiverStopped', { active: false });

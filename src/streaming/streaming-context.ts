@@ -14,6 +14,9 @@ import { FileInputDStream, type TextFileStreamOptions } from './file-input-dstre
 import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
 import { DStreamGraph, type BatchJobs } from './dstream-graph.js';
+import type { RateLimitOptions } from '../sources/rate-limiter.js';
+import type { BackpressureOptions } from './rate-controller.js';
+import { installShutdownHook } from './shutdown-hook.js';
 
 export type StreamingContextState = 'INITIALIZED' | 'ACTIVE' | 'STOPPED';
 
@@ -25,6 +28,22 @@ export interface StreamingContextOptions {
    * checkpoint directory before it is processed, and replayed after a crash. Needs `checkpoint(dir)`.
    */
   writeAheadLog?: boolean;
+  /** `spark.streaming.receiver.*`: `maxRate`, records per second each receiver accepts at most (default unlimited). */
+  receiver?: Pick<RateLimitOptions, 'maxRate'>;
+  /**
+   * `spark.streaming.backpressure.*`: with `enabled`, each receiver's rate follows, batch by batch,
+   * what the job manages to process (Spark's PID estimator); when the limit binds the receiver
+   * stops reading its socket, so TCP slows the sender and nothing is dropped.
+   */
+  backpressure?: BackpressureOptions;
+  /**
+   * `spark.streaming.stopGracefullyOnShutdown`: SIGINT and SIGTERM stop the context gracefully
+   * (`stop(true, true)`) while it is active, then the process exits 0; a second signal exits at
+   * once. Default false.
+   */
+  stopGracefullyOnShutdown?: boolean;
+  /** `spark.streaming.gracefulStopTimeout`, in seconds: how long a graceful stop waits. Default 10 × the batch interval. */
+  gracefulStopTimeout?: number;
 }
 
 /**
@@ -73,6 +92,10 @@ export class StreamingContext {
   #stopping: Promise<void> | undefined;
   #checkpointing: Checkpointing | undefined;
   readonly #writeAheadLog: boolean;
+  readonly #opts: StreamingContextOptions;
+  /** The batch a graceful stop generates last; its completion writes a final checkpoint. */
+  #finalBatch: number | undefined;
+  #removeShutdownHook: (() => void) | undefined;
   /** The batch time of the checkpoint this context was recovered from. */
   #recoveredAt: number | undefined;
   static readonly #active = new Set<StreamingContext>();
@@ -85,12 +108,16 @@ export class StreamingContext {
     this.#rememberMs = this.batchDurationMs;
     this.#clock = opts.clock ?? new SystemClock();
     this.#writeAheadLog = opts.writeAheadLog ?? false;
+    this.#opts = opts;
+    if (opts.gracefulStopTimeout !== undefined && !(opts.gracefulStopTimeout > 0)) {
+      throw new IllegalArgumentError(`gracefulStopTimeout must be a positive number of seconds, got ${opts.gracefulStopTimeout}`);
+    }
     this.#scheduler = new JobScheduler({
       clock: this.#clock,
       bus: this.listenerBus,
       onError: (e) => this.#reportError(e),
       onBatchDone: (t) => {
-        this.#checkpointing?.batchDone(t);
+        this.#checkpointing?.batchDone(t, t === this.#finalBatch);
         this.graph.forget(t);
       },
     });
@@ -252,6 +279,7 @@ export class StreamingContext {
     StreamingContext.#active.add(this);
     this.#startTime = Date.now();
     this.listenerBus.post('onStreamingStarted', { time: this.#startTime });
+    if (this.#opts.stopGracefullyOnShutdown) this.#removeShutdownHook = installShutdownHook(() => this.stop(true, true));
     for (const input of this.graph.inputs) input.start();
     this.graph.remember(this.#rememberMs);
     const now = this.#clock.now();
@@ -268,8 +296,11 @@ export class StreamingContext {
 
   /**
    * Stops the context: no more batches. Non-graceful (default) drops batches not started yet;
-   * graceful stops receiving, then processes everything received. Stops the SparkContext too
-   * unless `stopSparkContext` is false. Idempotent; resolves when all is stopped.
+   * graceful stops the receivers from reading, processes every batch already generated and one
+   * last batch with everything received, and writes a final checkpoint (when checkpointing), as
+   * Spark does, waiting at most `gracefulStopTimeout` (default 10 × the batch interval; past it,
+   * batches not started are dropped with a warning). Stops the SparkContext too unless
+   * `stopSparkContext` is false. Idempotent; resolves when all is stopped.
    */
   stop(stopSparkContext = true, stopGracefully = false): Promise<void> {
     this.#stopping ??= this.#stop(stopSparkContext, stopGracefully);
@@ -280,21 +311,51 @@ export class StreamingContext {
     const wasActive = this.#state === 'ACTIVE';
     this.#state = 'STOPPED';
     StreamingContext.#active.delete(this);
+    this.#removeShutdownHook?.();
     this.#cancelTimer?.();
     if (wasActive) {
-      await Promise.all(this.graph.inputs.map((i) => i.stop()));
-      if (graceful) {
-        const next = (this.#lastBatch ?? Math.floor(this.#clock.now() / this.batchDurationMs) * this.batchDurationMs) + this.batchDurationMs;
-        this.#generate(next);
-      } else {
+      let timedOut = false;
+      if (graceful) timedOut = await this.#drainGracefully();
+      else {
+        await Promise.all(this.graph.inputs.map((i) => i.stop()));
         this.#scheduler.discardPending();
       }
-      await this.#scheduler.idle();
+      // Past the timeout the batch still running is not waited for either.
+      if (!timedOut) await this.#scheduler.idle();
     }
     for (const input of this.graph.inputs) input.dispose();
     if (stopSparkContext) await this.sparkContext.stop();
     for (const w of this.#waiters) w.resolve();
     this.#waiters.clear();
+  }
+
+  /**
+   * The graceful part of stop: receivers stop, what they received runs, bounded by the timeout.
+   * Returns true if it timed out.
+   */
+  async #drainGracefully(): Promise<boolean> {
+    const timeoutMs = this.#opts.gracefulStopTimeout !== undefined ? this.#opts.gracefulStopTimeout * 1000 : 10 * this.batchDurationMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const drain = (async () => {
+      await Promise.all(this.graph.inputs.map((i) => i.stop()));
+      const next = (this.#lastBatch ?? Math.floor(this.#clock.now() / this.batchDurationMs) * this.batchDurationMs) + this.batchDurationMs;
+      this.#finalBatch = next;
+      this.#generate(next);
+      await this.#scheduler.idle();
+    })();
+    try {
+      if ((await Promise.race([drain, timedOut])) === 'timeout') {
+        log.warn(`graceful stop timed out after ${timeoutMs / 1000} s; batches not started yet are dropped`);
+        this.#scheduler.discardPending();
+        return true;
+      }
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Resolves when the context stops; rejects with the first error a batch reported. */
@@ -336,6 +397,11 @@ export class StreamingContext {
   /** @internal When `start()` was called (epoch ms, wall clock); undefined before. */
   get startTime(): number | undefined {
     return this.#startTime;
+  }
+
+  /** @internal The receivers' rate settings: `receiver.maxRate` and `backpressure`. */
+  get rateOptions(): Pick<StreamingContextOptions, 'receiver' | 'backpressure'> {
+    return { receiver: this.#opts.receiver, backpressure: this.#opts.backpressure };
   }
 
   /** @internal The time of the first batch this context generates; undefined before start. */
