@@ -1,0 +1,93 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pprintBlocks, runChispa, waitForStderr, type CliRun } from './helpers/cli.js';
+import { waitFor } from './helpers/streaming.js';
+
+// Graceful stop on a signal (stopGracefullyOnShutdown, on in the CLI): SIGTERM mid-stream to a
+// stateful `chispa wordcount` processes what it received, writes a final checkpoint and exits 0;
+// a restart with the same directory continues, and the counts equal an oracle over every line.
+
+const VOCAB = ['uno', 'dos', 'tres', 'cuatro', 'cinco', 'seis'];
+const WORDS_PER_LINE = 3;
+/** Line i of the feed: three words that vary with i, so a prefix's counts tell how long it is. */
+const line = (i: number) => [VOCAB[i % 6], VOCAB[(i * 5 + 1) % 6], VOCAB[Math.floor(i / 6) % 6]].join(' ');
+
+function oracle(from: number, to: number): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let i = from; i < to; i++) for (const w of line(i).split(' ')) m.set(w, (m.get(w) ?? 0) + 1);
+  return m;
+}
+
+/** The state a stateful run printed last: every word (six, so pprint shows them all). */
+function lastState(run: CliRun): Map<string, number> {
+  const blocks = pprintBlocks(run.stdout());
+  const last = blocks[blocks.length - 1];
+  expect(last.more).toBe(false);
+  return new Map(last.pairs);
+}
+
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+describe('SIGTERM to chispa wordcount --stateful --checkpoint DIR', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chispa-graceful-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 0 after processing what it received; a restart continues; the counts equal the oracle', async () => {
+    const N = 4000;
+    // A real TCP feeder: each connection gets the lines from `from` on, paced, one write per line.
+    let from = 0;
+    let sent = 0;
+    const timers = new Set<NodeJS.Timeout>();
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      let i = from;
+      const tick = () => {
+        if (s.destroyed) return;
+        for (let k = 0; k < 10 && i < N; k++, i++) s.write(line(i) + '\n');
+        sent = Math.max(sent, i);
+        if (i < N) timers.add(setTimeout(tick, 20)); // about 500 lines/s
+      };
+      tick();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const args = ['wordcount', '--host', '127.0.0.1', '--port', String(port), '--batch', '1', '--master', 'local[2]', '--stateful', '--checkpoint', dir, '--no-ui'];
+    try {
+      // Run 1: stopped by SIGTERM while lines keep arriving.
+      const first = runChispa(args);
+      await waitFor(() => pprintBlocks(first.stdout()).filter((b) => b.pairs.length > 0).length >= 2, 'two batches with counts', 120_000);
+      expect(sent).toBeLessThan(N); // mid-stream
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(first.stderr()).toContain('SIGTERM received, stopping gracefully');
+      const got = lastState(first);
+      const m = total(got) / WORDS_PER_LINE;
+      // What it counted is exactly the first m lines it was sent: none lost, none twice, no torn line.
+      expect(Number.isInteger(m)).toBe(true);
+      expect(m).toBeGreaterThan(0);
+      expect(got).toEqual(oracle(0, m));
+      // Every line it received went through a batch: the last one, cut at the stop, included.
+      expect(first.stderr()).toMatch(new RegExp(`stopped after \\d+ batches, ${m} lines\\n`));
+      expect(readdirSync(dir).length).toBeGreaterThan(0);
+
+      // Run 2, same directory: the counts continue from the final checkpoint.
+      from = m;
+      const second = runChispa(args);
+      await waitFor(() => {
+        const b = pprintBlocks(second.stdout());
+        return b.length > 0 && total(new Map(b[b.length - 1].pairs)) === N * WORDS_PER_LINE;
+      }, 'the counts of every line', 120_000);
+      const firstBlock = pprintBlocks(second.stdout())[0];
+      expect(total(new Map(firstBlock.pairs))).toBeGreaterThanOrEqual(m * WORDS_PER_LINE); // restored, not from zero
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+      expect(lastState(second)).toEqual(oracle(0, N));
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      await new Promise((r) => server.close(r));
+    }
+  }, 300_000);
+});
