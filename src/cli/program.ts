@@ -11,13 +11,13 @@ import { runWordCount } from './wordcount.js';
  * The `chispa` command, on commander. Exit codes: 0 success, 1 a failed job, 2 bad usage (one
  * line on stderr saying why). Every command and the bare `chispa` take `--help`.
  */
-export async function runCli(argv: readonly string[]): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliOutput = STD_OUTPUT): Promise<number> {
   let code = 0;
   const program = new Command('chispa')
-    .description('Spark Streaming for Node.js: run the seed\'s WordCount, feed it text, see it in the Streaming UI')
+    .description("Spark Streaming for Node.js: run the seed's WordCount, feed it text, see it in the Streaming UI")
     .exitOverride()
-    .showHelpAfterError(false)
-    .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+  // Subcommands defined below inherit both: they report through `io` and exit through runCli.
 
   program
     .command('wordcount')
@@ -109,7 +109,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 
   try {
     if (argv.length === 0) {
-      process.stdout.write(program.helpInformation());
+      io.out(program.helpInformation());
       return 0;
     }
     await program.parseAsync(argv, { from: 'user' });
@@ -117,12 +117,23 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof IllegalArgumentError) {
-      process.stderr.write(`chispa: ${e.message}\n`);
+      io.err(`chispa: ${e.message}\n`);
       return 2;
     }
     throw e;
   }
 }
+
+/** Where help and usage errors go; the jobs themselves print to stdout (pprint) and stderr. */
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const STD_OUTPUT: CliOutput = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};
 
 function usage(message: string): never {
   throw new IllegalArgumentError(message);

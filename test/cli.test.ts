@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/program.js';
+import { pprintBlocks, runChispa, waitForStderr } from './helpers/cli.js';
+import { waitFor } from './helpers/streaming.js';
+
+// The `chispa` command: help, exit codes, and each command run as a user runs it (a child process).
+
+async function cli(argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+describe('chispa: help and usage', () => {
+  it('--help on the bare command and on every command, exit 0', async () => {
+    for (const argv of [[], ['--help'], ['help']]) {
+      const r = await cli(argv);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^Usage: chispa \[options\] \[command\]/);
+      for (const c of ['wordcount', 'feed', 'demo', 'bench']) expect(r.out).toContain(c);
+    }
+    for (const [command, option] of [['wordcount', '--stateful'], ['feed', '--rate'], ['demo', '--no-ui'], ['bench', 'args']]) {
+      const r = await cli([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`Usage: chispa ${command}`);
+      expect(r.out).toContain(option);
+    }
+  });
+
+  it('bad usage: exit 2 with a one-line reason', async () => {
+    const cases: [string[], RegExp][] = [
+      [['bogus'], /unknown command 'bogus'/],
+      [['wordcount'], /required option '--port <port>'/],
+      [['wordcount', '--port', 'x'], /a port is an integer/],
+      [['wordcount', '--port', '9999', '--stateful'], /--stateful needs --checkpoint DIR/],
+      [['wordcount', '--port', '9999', '--slide', '2'], /--slide needs --window/],
+      [['wordcount', '--port', '9999', '--stateful', '--checkpoint', '/tmp/x', '--window', '4'], /two different jobs/],
+      [['wordcount', '--port', '9999', '--initial-rate', '10'], /--initial-rate needs --backpressure/],
+      [['wordcount', '--port', '9999', '--batch', '0'], /--batch takes a positive number/],
+      [['wordcount', '--port', '9999', '--top', '1.5'], /--top takes a positive integer/],
+      [['feed', '--rate', 'fast'], /--rate must be a positive number/],
+      [['feed', 'a', 'b'], /too many arguments/],
+      [['feed', '-', '--loop'], /--loop cannot repeat standard input/],
+      [['feed', '/nonexistent/file.txt', '--port', '0'], /cannot read \/nonexistent\/file\.txt/],
+      [['demo', '--bogus'], /unknown option '--bogus'/],
+    ];
+    for (const [argv, reason] of cases) {
+      const r = await cli(argv);
+      expect({ argv, code: r.code }).toEqual({ argv, code: 2 });
+      expect(r.err).toMatch(reason);
+      expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+/** A TCP server that sends `text` once to its first client and keeps every connection open. */
+async function onceServer(text: string) {
+  let served = false;
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((s) => {
+    sockets.push(s);
+    s.on('error', () => {});
+    if (!served) s.write(text);
+    served = true;
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(r));
+    },
+  };
+}
+
+const TEXT = ['a b a', 'c a b', 'd', 'a b c d e'].join('\n') + '\n';
+const ORACLE = new Map([['a', 4], ['b', 3], ['c', 2], ['d', 2], ['e', 1]]);
+
+describe('chispa wordcount', () => {
+  it("stateless: the seed's pprint output, counts summing to the oracle, exit 0 after --seconds", async () => {
+    const server = await onceServer(TEXT);
+    try {
+      const run = runChispa(['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--batch', '1', '--seconds', '4', '--master', 'local[2]', '--no-ui']);
+      expect(await run.exited).toBe(0);
+      const blocks = pprintBlocks(run.stdout());
+      expect(blocks.length).toBeGreaterThanOrEqual(3);
+      for (const b of blocks) expect(b.time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      const sum = new Map<string, number>();
+      for (const b of blocks) for (const [w, n] of b.pairs) sum.set(w, (sum.get(w) ?? 0) + n);
+      expect(sum).toEqual(ORACLE);
+      expect(run.stderr()).toMatch(/chispa wordcount: stopped after \d+ batches, 4 lines\n/);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
+  it('--window and --top: the most frequent words of the window, most frequent first', async () => {
+    const server = await onceServer(TEXT);
+    try {
+      const run = runChispa(['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--batch', '1', '--window', '3', '--slide', '1', '--top', '2', '--seconds', '4', '--master', 'local', '--no-ui']);
+      expect(await run.exited).toBe(0);
+      const blocks = pprintBlocks(run.stdout());
+      // Every line arrived within one batch; each window holding it shows the same top two.
+      const full = blocks.filter((b) => b.pairs.length > 0);
+      expect(full.length).toBeGreaterThanOrEqual(1);
+      for (const b of full) expect(b).toMatchObject({ pairs: [['a', 4], ['b', 3]], more: true });
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
+  it('a failed job exits 1 with the reason: a checkpoint written with another batch interval', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chispa-cli-'));
+    const server = await onceServer(TEXT);
+    try {
+      const base = ['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--stateful', '--checkpoint', dir, '--master', 'local', '--no-ui'];
+      const first = runChispa([...base, '--batch', '1', '--seconds', '2']);
+      expect(await first.exited).toBe(0);
+      const second = runChispa([...base, '--batch', '2', '--seconds', '2']);
+      expect(await second.exited).toBe(1);
+      expect(second.stderr()).toMatch(/batch interval of 1 s; the program now uses 2 s/);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+/** A client that collects what a feeder sends. */
+function collect(port: number) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => {});
+  return { socket, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+describe('chispa feed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chispa-feed-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('FILE at a byte rate: the whole file, then SIGTERM exits 0', async () => {
+    const file = join(dir, 'in.txt');
+    const text = Array.from({ length: 500 }, (_, i) => `línea ${i} ${'·'.repeat(i % 40)}`).join('\n') + '\n';
+    writeFileSync(file, text);
+    const run = runChispa(['feed', file, '--port', '0', '--rate', '1MB/s']);
+    const [, port] = await waitForStderr(run, /serving .*in\.txt on 127\.0\.0\.1:(\d+)\n/, 'the feeder to listen');
+    const c = collect(Number(port));
+    await waitFor(() => c.text() === text, 'the whole file', 60_000);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    c.socket.destroy();
+  }, 120_000);
+
+  it('- serves standard input, as `cat FILE | nc -lk`', async () => {
+    const run = runChispa(['feed', '-', '--port', '0'], { stdin: 'pipe' });
+    const [, port] = await waitForStderr(run, /serving standard input on 127\.0\.0\.1:(\d+)\n/, 'the feeder to listen');
+    const c = collect(Number(port));
+    const text = Array.from({ length: 20_000 }, (_, i) => `stdin line ${i}`).join('\n') + '\n';
+    run.child.stdin!.end(text);
+    await waitFor(() => c.text() === text, 'all of standard input', 60_000);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    c.socket.destroy();
+  }, 120_000);
+});
+
+describe('chispa bench', () => {
+  it('from a clone runs the suite (what npm run bench runs), passing its arguments', async () => {
+    const run = runChispa(['bench', '--', '--mb', '0.2', '--runs', '1', '--rows', 'naive,local', '--modes', 'stateless', '--no-write']);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout() + run.stderr()).toMatch(/\| chispa local \| stateless \|.*\| yes \|/);
+  }, 240_000);
+});
