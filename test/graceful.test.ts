@@ -3,8 +3,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pprintBlocks, runChispa, waitForStderr, type CliRun } from './helpers/cli.js';
-import { waitFor } from './helpers/streaming.js';
+import { readLatestCheckpoint } from '../src/checkpoint/checkpoint-store.js';
+import { ManualClock, SparkContext, StreamingContext } from '../src/index.js';
+import { pprintBlocks, runChispa, runNode, waitForStderr, type CliRun } from './helpers/cli.js';
+import { sorted, waitFor } from './helpers/streaming.js';
 
 // Graceful stop on a signal (stopGracefullyOnShutdown, on in the CLI): SIGTERM mid-stream to a
 // stateful `chispa wordcount` processes what it received, writes a final checkpoint and exits 0;
@@ -90,4 +92,73 @@ describe('SIGTERM to chispa wordcount --stateful --checkpoint DIR', () => {
       await new Promise((r) => server.close(r));
     }
   }, 300_000);
+});
+
+describe('stopGracefullyOnShutdown: the stop is bounded', () => {
+  const stuck = ['--import', 'tsx', 'test/fixtures/programs/stuck-batch.ts'];
+
+  it('a graceful stop that cannot finish ends at gracefulStopTimeout, with a warning, and exits 0', async () => {
+    const run = runNode([...stuck, '0.5']);
+    await waitForStderr(run, /batch started\n/, 'the batch to start');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toMatch(/WARN chispa: graceful stop timed out after 0\.5 s; batches not started yet are dropped/);
+    expect(run.stderr()).toContain('awaitTermination returned');
+  }, 120_000);
+
+  it('a second signal exits at once', async () => {
+    const run = runNode([...stuck, '3600']);
+    await waitForStderr(run, /batch started\n/, 'the batch to start');
+    run.child.kill('SIGINT');
+    await waitForStderr(run, /SIGINT received, stopping gracefully/, 'the graceful stop to begin');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.stderr()).toContain('second SIGINT, exiting without waiting for the graceful stop');
+    expect(run.stderr()).not.toContain('awaitTermination returned');
+  }, 120_000);
+});
+
+describe('stop(stopSparkContext, stopGracefully = true)', () => {
+  it('writes a final checkpoint for the last batch, so getOrCreate continues right after it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chispa-final-cp-'));
+    const sc = new SparkContext({ master: 'local' });
+    let states: [string, number][][] = [];
+    const sum = (vs: number[], s: number | null) => vs.reduce((a, b) => a + b, 0) + (s ?? 0);
+    const build = (clock: ManualClock, items: string[][]) => () => {
+      const ssc = new StreamingContext(sc, 1, { clock });
+      ssc.checkpoint(dir);
+      ssc
+        .queueStream(items)
+        .map((w) => [w, 1] as [string, number])
+        .updateStateByKey(sum)
+        .foreachRDD(async (rdd) => void states.push(sorted(await rdd.collect())));
+      return ssc;
+    };
+    try {
+      const clock = new ManualClock(0);
+      const first = StreamingContext.getOrCreate(dir, build(clock, [['a'], ['a', 'b'], ['b']]));
+      first.start();
+      // 1 s batches: the periodic checkpoint (every 10 s) is not due at 1000 or 2000.
+      for (let i = 1; i <= 2; i++) {
+        clock.advance(1000);
+        await waitFor(() => states.length === i, `batch ${i}`);
+      }
+      expect(readLatestCheckpoint(dir)).toBeUndefined();
+      await first.stop(false, true);
+      // The graceful stop ran one last batch (3000, the third item) and checkpointed it.
+      expect(states.at(-1)).toEqual([['a', 2], ['b', 2]]);
+      expect(readLatestCheckpoint(dir)?.batchTime).toBe(3000);
+      states = [];
+      const later = new ManualClock(3000);
+      const second = StreamingContext.getOrCreate(dir, build(later, [['c']]));
+      second.start();
+      later.advance(1000);
+      await waitFor(() => states.length === 1, 'the first batch after the restart');
+      await second.stop(false);
+      expect(states).toEqual([[['a', 2], ['b', 2], ['c', 1]]]);
+    } finally {
+      await sc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -11,7 +11,12 @@ export interface CliRun {
 }
 
 export function runChispa(args: string[], opts: { stdin?: 'pipe' | 'ignore'; cwd?: string } = {}): CliRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  return runNode(['--import', 'tsx', 'src/cli/main.ts', ...args], opts);
+}
+
+/** `node ARGS` as a child process, its output collected. */
+export function runNode(args: string[], opts: { stdin?: 'pipe' | 'ignore'; cwd?: string } = {}): CliRun {
+  const child = spawn(process.execPath, args, {
     stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
     cwd: opts.cwd,
   });
