@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pprintBlocks } from './helpers/cli.js';
+import { pprintBlocks, runNode } from './helpers/cli.js';
+import { waitFor } from './helpers/streaming.js';
 
 // `chispa` from an installed package, as a user gets it: `npm pack`, the tarball installed into a
 // fresh project (dependencies from the registry, or npm's cache), then `npx chispa ...` there.
@@ -32,16 +33,18 @@ describe('the installed chispa package', () => {
   }
 
   it('chispa demo runs the stateful WordCount on the built-in text, with nothing from a clone', async () => {
-    const r = await npxChispa(['demo', '--seconds', '4', '--ui-port', '0']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/chispa demo: feeding KJV Genesis on 127\.0\.0\.1:\d+ at 400 lines\/s; stateful WordCount/);
-    const blocks = pprintBlocks(r.stdout).filter((b) => b.pairs.length > 0);
-    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    // The installed bin, as npx runs it; a signal ends it as Ctrl-C would.
+    const r = runNode([join(project, 'node_modules/.bin/chispa'), 'demo', '--ui-port', '0'], { cwd: project });
+    const blocks = () => pprintBlocks(r.stdout()).filter((b) => b.pairs.length > 0);
+    await waitFor(() => blocks().length >= 3, 'three batches with counts', 120_000);
+    r.child.kill('SIGINT');
+    expect(await r.exited).toBe(0);
+    expect(r.stderr()).toMatch(/chispa demo: feeding KJV Genesis on 127\.0\.0\.1:\d+ at 400 lines\/s; stateful WordCount/);
     // Stateful: counts only grow from batch to batch, and the top ten are sorted.
-    const the = blocks.map((b) => new Map(b.pairs).get('the') ?? 0);
+    const the = blocks().map((b) => new Map(b.pairs).get('the') ?? 0);
     for (let i = 1; i < the.length; i++) expect(the[i]).toBeGreaterThanOrEqual(the[i - 1]);
-    for (const b of blocks) expect(b.pairs.map(([, n]) => n)).toEqual([...b.pairs.map(([, n]) => n)].sort((x, y) => y - x));
-    expect(r.stderr).toMatch(/chispa demo: stopped after \d+ batches, [1-9]\d* lines/);
+    for (const b of blocks()) expect(b.pairs.map(([, n]) => n)).toEqual([...b.pairs.map(([, n]) => n)].sort((x, y) => y - x));
+    expect(r.stderr()).toMatch(/chispa demo: stopped after \d+ batches, [1-9]\d* lines/);
   }, 180_000);
 
   it('chispa --help works, and chispa bench says it needs a clone (exit 2)', async () => {

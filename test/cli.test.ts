@@ -82,44 +82,55 @@ const TEXT = ['a b a', 'c a b', 'd', 'a b c d e'].join('\n') + '\n';
 const ORACLE = new Map([['a', 4], ['b', 3], ['c', 2], ['d', 2], ['e', 1]]);
 
 describe('chispa wordcount', () => {
-  it("stateless: the seed's pprint output, counts summing to the oracle, exit 0 after --seconds", async () => {
+  it("stateless: the seed's pprint output, counts summing to the oracle; SIGTERM exits 0", async () => {
     const server = await onceServer(TEXT);
     try {
-      const run = runChispa(['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--batch', '1', '--seconds', '4', '--master', 'local[2]', '--no-ui']);
+      const run = runChispa(['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--batch', '1', '--master', 'local[2]', '--no-ui']);
+      const summed = () => {
+        const sum = new Map<string, number>();
+        for (const b of pprintBlocks(run.stdout())) for (const [w, n] of b.pairs) sum.set(w, (sum.get(w) ?? 0) + n);
+        return sum;
+      };
+      await waitFor(() => summed().size === ORACLE.size && pprintBlocks(run.stdout()).length >= 3, 'the counts and two more batches', 120_000);
+      run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
-      const blocks = pprintBlocks(run.stdout());
-      expect(blocks.length).toBeGreaterThanOrEqual(3);
-      for (const b of blocks) expect(b.time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
-      const sum = new Map<string, number>();
-      for (const b of blocks) for (const [w, n] of b.pairs) sum.set(w, (sum.get(w) ?? 0) + n);
-      expect(sum).toEqual(ORACLE);
+      for (const b of pprintBlocks(run.stdout())) expect(b.time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      expect(summed()).toEqual(ORACLE);
       expect(run.stderr()).toMatch(/chispa wordcount: stopped after \d+ batches, 4 lines\n/);
     } finally {
       await server.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('--window and --top: the most frequent words of the window, most frequent first', async () => {
     const server = await onceServer(TEXT);
     try {
-      const run = runChispa(['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--batch', '1', '--window', '3', '--slide', '1', '--top', '2', '--seconds', '4', '--master', 'local', '--no-ui']);
+      const run = runChispa(['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--batch', '1', '--window', '3', '--slide', '1', '--top', '2', '--master', 'local', '--no-ui']);
+      // Every line arrives within one batch; each of the three windows holding it shows the same top two.
+      const full = () => pprintBlocks(run.stdout()).filter((b) => b.pairs.length > 0);
+      const passed = () => {
+        const blocks = pprintBlocks(run.stdout());
+        const last = blocks.findLastIndex((b) => b.pairs.length > 0);
+        return last >= 0 && last < blocks.length - 1;
+      };
+      await waitFor(passed, 'the window to pass', 120_000);
+      run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
-      const blocks = pprintBlocks(run.stdout());
-      // Every line arrived within one batch; each window holding it shows the same top two.
-      const full = blocks.filter((b) => b.pairs.length > 0);
-      expect(full.length).toBeGreaterThanOrEqual(1);
-      for (const b of full) expect(b).toMatchObject({ pairs: [['a', 4], ['b', 3]], more: true });
+      expect(full()).toHaveLength(3);
+      for (const b of full()) expect(b).toMatchObject({ pairs: [['a', 4], ['b', 3]], more: true });
     } finally {
       await server.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('a failed job exits 1 with the reason: a checkpoint written with another batch interval', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chispa-cli-'));
     const server = await onceServer(TEXT);
     try {
       const base = ['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--stateful', '--checkpoint', dir, '--master', 'local', '--no-ui'];
-      const first = runChispa([...base, '--batch', '1', '--seconds', '2']);
+      const first = runChispa([...base, '--batch', '1']);
+      await waitFor(() => pprintBlocks(first.stdout()).some((b) => b.pairs.length > 0), 'a batch with counts', 120_000);
+      first.child.kill('SIGTERM'); // a graceful stop: a final checkpoint, with a 1 s interval
       expect(await first.exited).toBe(0);
       const second = runChispa([...base, '--batch', '2', '--seconds', '2']);
       expect(await second.exited).toBe(1);
@@ -128,7 +139,7 @@ describe('chispa wordcount', () => {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 180_000);
 });
 
 /** A client that collects what a feeder sends. */

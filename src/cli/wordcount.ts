@@ -76,8 +76,15 @@ export async function runWordCount(opts: WordCountOptions, name = 'wordcount'): 
       records += info.numRecords;
     },
   });
-  ssc.start();
+  // Before start, so the UI sees the stream start and every batch.
   const ui = opts.ui ? await startUi(ssc, opts.ui) : undefined;
+  try {
+    ssc.start();
+  } catch (e) {
+    await ui?.close();
+    await ssc.sparkContext.stop();
+    throw e;
+  }
   let code = 0;
   try {
     if (opts.seconds !== undefined) await ssc.awaitTerminationOrTimeout(opts.seconds);

@@ -220,7 +220,7 @@ export class SocketReceiver {
       splitter.write(chunk);
       return undefined;
     }
-    const ends = countLineEnds(chunk, chunk.length);
+    const ends = countLineEnds(chunk);
     const granted = limiter.take(ends);
     if (granted === ends) {
       splitter.write(chunk);
@@ -235,7 +235,7 @@ export class SocketReceiver {
     const held = this.#held!;
     const limiter = this.#limiter!;
     // Wake for a useful amount: the held lines, or about 1/20 s worth of them.
-    const want = Math.max(1, Math.min(countLineEnds(held.rest, held.rest.length), Math.floor(limiter.rate / 20)));
+    const want = Math.max(1, Math.min(countLineEnds(held.rest), Math.floor(limiter.rate / 20)));
     this.#heldTimer = setTimeout(() => {
       if (this.#held !== held || this.#stopping) return;
       this.#held = undefined;
@@ -252,14 +252,14 @@ export class SocketReceiver {
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** Line ends in `b` before `limit`: `\n`, `\r\n` (once) and a lone `\r`, as the LineSplitter cuts. */
-function countLineEnds(b: Buffer, limit: number): number {
+/** Line ends in `b`: `\n`, `\r\n` (once) and a lone `\r`, as the LineSplitter cuts. */
+function countLineEnds(b: Buffer): number {
   let n = 0;
   if (b.indexOf(CR) === -1) {
-    for (let i = b.indexOf(LF); i !== -1 && i < limit; i = b.indexOf(LF, i + 1)) n++;
+    for (let i = b.indexOf(LF); i !== -1; i = b.indexOf(LF, i + 1)) n++;
     return n;
   }
-  for (let i = 0; i < limit; i++) {
+  for (let i = 0; i < b.length; i++) {
     if (b[i] === LF || (b[i] === CR && b[i + 1] !== LF)) n++;
   }
   return n;
