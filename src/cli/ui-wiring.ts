@@ -16,7 +16,7 @@ export interface UiHandle {
 
 interface UiModule {
   startStreamingUI(ssc: StreamingContext, opts: UiOptions): Promise<{ url: string; port: number; close(): Promise<void> | void }>;
-  attachStatusLine?(ssc: StreamingContext, opts?: unknown): unknown;
+  attachStatusLine?(ssc: StreamingContext): { detach(): void };
 }
 
 /**
@@ -32,8 +32,14 @@ export async function startUi(ssc: StreamingContext, opts: UiOptions): Promise<U
     log.warn('the Streaming UI is not part of this build; running without it');
     return undefined;
   }
-  ui.attachStatusLine?.(ssc);
   const server = await ui.startStreamingUI(ssc, { port: opts.port ?? 4040, host: opts.host });
+  const status = ui.attachStatusLine?.(ssc);
   process.stderr.write(`chispa: Streaming UI at ${server.url}\n`);
-  return { url: server.url, close: async () => void (await server.close()) };
+  return {
+    url: server.url,
+    close: async () => {
+      status?.detach();
+      await server.close();
+    },
+  };
 }
