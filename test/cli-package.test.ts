@@ -37,6 +37,15 @@ describe('the installed chispa package', () => {
     const r = runNode([join(project, 'node_modules/.bin/chispa'), 'demo', '--ui-port', '0'], { cwd: project });
     const blocks = () => pprintBlocks(r.stdout()).filter((b) => b.pairs.length > 0);
     await waitFor(() => blocks().length >= 3, 'three batches with counts', 120_000);
+    // The UI is on, served from the installed package: its page, its chart library, its API.
+    const url = /chispa: Streaming UI at (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(r.stderr())?.[1];
+    expect(url).toBeDefined();
+    const page = await fetch(url!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Streaming Statistics</title>');
+    expect((await fetch(`${url}static/uPlot.iife.min.js`)).status).toBe(200);
+    const stats = (await (await fetch(`${url}api/v1/streaming/statistics`)).json()) as { numTotalCompletedBatches: number; numReceivers: number };
+    expect(stats.numTotalCompletedBatches).toBeGreaterThanOrEqual(3);
     r.child.kill('SIGINT');
     expect(await r.exited).toBe(0);
     expect(r.stderr()).toMatch(/chispa demo: feeding KJV Genesis on 127\.0\.0\.1:\d+ at 400 lines\/s; stateful WordCount/);

@@ -181,6 +181,25 @@ describe('chispa feed', () => {
   }, 120_000);
 });
 
+describe('chispa demo', () => {
+  it('runs the stateful WordCount on the built-in text with the UI on, its address printed; the API agrees with the output', async () => {
+    const run = runChispa(['demo', '--ui-port', '0', '--master', 'local[2]']);
+    const [, url] = await waitForStderr(run, /chispa: Streaming UI at (http:\/\/127\.0\.0\.1:\d+\/)\n/, 'the UI address');
+    await waitFor(() => pprintBlocks(run.stdout()).length >= 3, 'three batches', 120_000);
+    const stats = (await (await fetch(`${url}api/v1/streaming/statistics`)).json()) as { numTotalCompletedBatches: number; numReceivers: number };
+    const printed = pprintBlocks(run.stdout()).length;
+    // Every completed batch printed its block (and the output runs within the batch).
+    expect(stats.numTotalCompletedBatches).toBeGreaterThanOrEqual(3);
+    expect(stats.numTotalCompletedBatches).toBeLessThanOrEqual(printed + 1);
+    expect(stats.numReceivers).toBe(1);
+    const metrics = await (await fetch(`${url}metrics`)).text();
+    expect(metrics).toMatch(/^chispa_streaming_batches_completed_total \d+$/m);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toMatch(/chispa demo: stopped after \d+ batches, [1-9]\d* lines\n/);
+  }, 180_000);
+});
+
 describe('chispa bench', () => {
   it('from a clone runs the suite (what npm run bench runs), passing its arguments', async () => {
     const run = runChispa(['bench', '--', '--mb', '0.2', '--runs', '1', '--rows', 'naive,local', '--modes', 'stateless', '--no-write']);
