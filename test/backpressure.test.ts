@@ -49,5 +49,5 @@ describe('socketTextStream backpressure', () => {
       await ssc.stop(false);
       await new Promise((r) => server.close(r));
     }
-  });
+  }, 120_000); // 200 batches of real work: a loaded machine can take longer than 30 s
 });
