@@ -1,4 +1,4 @@
-import { add } from '../add.js';
+import { add } from '../functions.js';
 import { SparkContext } from '../rdd/spark-context.js';
 import type { DStream } from '../streaming/dstream.js';
 import { StreamingContext, type StreamingContextOptions } from '../streaming/streaming-context.js';
