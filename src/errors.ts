@@ -90,3 +90,98 @@ export class NotAPairError extends ChispaError {
     this.operator = operator;
   }
 }
+
+// ---- Task and worker failures (issue 11). Spark retries these: they are not the user function's
+// deterministic verdict on its input, but the worker's fate (a crash, a timeout, a memory cap). ----
+
+/** Where a failed task ran and how often it was tried. */
+export interface TaskFailureInfo {
+  /** The operator(s) the task was running, as written (`map`, `flatMap → map`, `updateStateByKey`). */
+  readonly operator: string;
+  /** Attempts made, the last one included. */
+  readonly attempts?: number;
+  readonly cause?: unknown;
+}
+
+/** A worker thread died under a task: it crashed, called `process.exit()`, or was terminated. */
+export class WorkerError extends ChispaError {
+  override readonly code: string = 'CHISPA_ERR_WORKER';
+  readonly operator: string;
+  /** Attempts made before giving up (`SparkConf.taskMaxFailures`). */
+  attempts: number;
+  constructor(message: string, info: TaskFailureInfo) {
+    super(`${info.operator}: ${message}${attemptsNote(info.attempts)}`, { cause: info.cause });
+    this.name = 'WorkerError';
+    this.operator = info.operator;
+    this.attempts = info.attempts ?? 1;
+  }
+
+  /** @internal The scheduler gave up after `n` attempts. */
+  noteAttempts(n: number): void {
+    this.attempts = n;
+    this.message += attemptsNote(n);
+  }
+}
+
+/** A task ran longer than `SparkConf.taskTimeout`; its worker was terminated and replaced. */
+export class TaskTimeoutError extends WorkerError {
+  override readonly code = 'CHISPA_ERR_TASK_TIMEOUT';
+  /** The limit, in seconds. */
+  readonly timeout: number;
+  constructor(timeout: number, info: TaskFailureInfo) {
+    super(`task did not finish within taskTimeout (${timeout} s); its worker was terminated`, info);
+    this.name = 'TaskTimeoutError';
+    this.timeout = timeout;
+  }
+}
+
+/** A worker went over `SparkConf.workerMemoryLimitMB` while running a task and was stopped. */
+export class WorkerMemoryError extends WorkerError {
+  override readonly code = 'CHISPA_ERR_WORKER_MEMORY';
+  readonly limitMB: number;
+  constructor(limitMB: number, info: TaskFailureInfo) {
+    super(`the worker ran out of memory (workerMemoryLimitMB ${limitMB})`, info);
+    this.name = 'WorkerMemoryError';
+    this.limitMB = limitMB;
+  }
+}
+
+/** A task was cancelled because its context stopped while it ran; never retried. */
+export class TaskCancelledError extends WorkerError {
+  override readonly code = 'CHISPA_ERR_TASK_CANCELLED';
+  constructor(info: TaskFailureInfo) {
+    super('task cancelled: the context stopped while it ran; its worker was terminated', info);
+    this.name = 'TaskCancelledError';
+  }
+}
+
+function attemptsNote(attempts: number | undefined): string {
+  return attempts && attempts > 1 ? ` (failed ${attempts} times; taskMaxFailures reached)` : '';
+}
+
+/** A checkpoint cannot be read or written; `path` names it, `cause` carries the errno when there is one. */
+export class CheckpointError extends ChispaError {
+  override readonly code = 'CHISPA_ERR_CHECKPOINT';
+  readonly path: string;
+  /** The operating system's error code when the file system refused (`EROFS`, `ENOSPC`, `EACCES`). */
+  readonly errno?: string;
+  constructor(path: string, message: string, options?: { cause?: unknown; errno?: string }) {
+    super(message, options);
+    this.name = 'CheckpointError';
+    this.path = path;
+    if (options?.errno) this.errno = options.errno;
+  }
+}
+
+/**
+ * Bytes that claim to be chispa's (a checkpoint file, a write-ahead log record, a block, an
+ * encoded value) are not: a count or a length goes past the end, a tag is unknown. Raised before
+ * anything is allocated on the bytes' word.
+ */
+export class CorruptDataError extends ChispaError {
+  override readonly code = 'CHISPA_ERR_CORRUPT_DATA';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptDataError';
+  }
+}

@@ -1,9 +1,11 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineBatch, LineBatchBuilder } from '../memory/line-batch.js';
 import type { SegmentPool } from '../memory/segment-pool.js';
 import { log } from '../log.js';
 import { frame, unframe } from './frame.js';
+import { CheckpointError } from '../errors.js';
+import { errnoOf, makeDir } from './make-dir.js';
 
 /**
  * The receiver write-ahead log, as Spark's: every batch a receiver cut is written to
@@ -16,13 +18,18 @@ import { frame, unframe } from './frame.js';
 export class WriteAheadLog {
   readonly #dir: string;
 
+  /** @throws CheckpointError (with the errno) when the log's directory cannot be made. */
   constructor(dir: string) {
     this.#dir = dir;
-    mkdirSync(dir, { recursive: true });
+    refused(dir, 'the write-ahead log directory cannot be created', () => makeDir(dir));
   }
 
-  /** Logs batch `time` durably. */
+  /** Logs batch `time` durably; a CheckpointError with the errno when the file system refuses. */
   append(time: number, batch: LineBatch): void {
+    refused(this.#dir, `batch ${time} cannot be written to the write-ahead log`, () => this.#append(time, batch));
+  }
+
+  #append(time: number, batch: LineBatch): void {
     const parts: Buffer[] = [];
     for (const seg of batch.segments) {
       const head = Buffer.allocUnsafe(8);
@@ -94,6 +101,16 @@ export class WriteAheadLog {
 
   remove(time: number): void {
     rmSync(join(this.#dir, `batch-${time}.wal`), { force: true });
+  }
+}
+
+/** Runs a file-system step; a refusal becomes a CheckpointError naming `path` and the errno. */
+function refused(path: string, what: string, step: () => void): void {
+  try {
+    step();
+  } catch (e) {
+    const errno = errnoOf(e);
+    throw new CheckpointError(path, `${what} (${path}): ${e instanceof Error ? e.message : String(e)}`, { cause: e, ...(errno ? { errno } : {}) });
   }
 }
 
