@@ -156,7 +156,7 @@ export function readLatestCheckpoint(dir: string, opts: ReadCheckpointOptions = 
 
 /** The checkpoint in directory `path`, verified against its manifest; throws why it is not sound. */
 export function readCheckpoint(path: string): LoadedCheckpoint {
-  const m = decodeManifest(readFramed(join(path, 'manifest.chk')));
+  const m = decodeManifest(payloadOf('manifest.chk', readFileSync(join(path, 'manifest.chk'))));
   const readPart = (name: string): SharedArrayBuffer => {
     const file = readFileSync(join(path, name));
     const check = m.files.get(name);
@@ -360,10 +360,6 @@ function prune(dir: string, written: number, keep: number): void {
   for (const name of readdirSync(dir)) {
     if (name.startsWith(`.${PREFIX}`) && !name.includes(`.tmp-${process.pid}-`)) rmSync(join(dir, name), { recursive: true, force: true });
   }
-}
-
-function readFramed(path: string): Uint8Array {
-  return payloadOf(path, readFileSync(path));
 }
 
 function payloadOf(name: string, file: Buffer): Uint8Array {
