@@ -80,6 +80,7 @@ export class JobScheduler {
     const ops = pendingOps(set);
     this.#bus.post('onBatchStarted', batchInfo(set, ops, { start }));
     const failures: Error[] = [];
+    const seen = new Set<unknown>();
     if (set.generationError) {
       failures.push(set.generationError);
       for (const [id, op] of ops) ops.set(id, withEnd(op, undefined, undefined, failureReason(set.generationError)));
@@ -89,7 +90,10 @@ export class JobScheduler {
         try {
           await job();
         } catch (e) {
-          failures.push(asBatchError(e));
+          // A batch's state update runs once and every output over it awaits that one result:
+          // its failure reaches each of them as the same error, reported once.
+          if (!seen.has(e)) failures.push(asBatchError(e));
+          seen.add(e);
         }
       }
       for (const out of set.outputs) {
@@ -102,7 +106,9 @@ export class JobScheduler {
           await out.run();
         } catch (e) {
           const err = asBatchError(e);
-          failures.push(err);
+          // Each output operation reports its failure; the batch reports a shared cause once.
+          if (!seen.has(e)) failures.push(err);
+          seen.add(e);
           reason = failureReason(err);
         }
         const done = withEnd(started, started.startTime, this.#clock.now(), reason);

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inject, it } from 'vitest';
+import { inject, it, type TestContext } from 'vitest';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -31,14 +31,22 @@ export interface FaultOutcome {
  * A case survives when its body passes; records lost are the oracle's records the run did not
  * deliver (a body that asserts exact counts fails before it can report a loss).
  */
-export function faultCase(f: Fault, body: () => Promise<FaultOutcome | void>, timeout?: number): void {
-  it(`${f.fault} → survives: ${f.survives} (oracle: ${f.oracle})`, async () => {
+export function faultCase(f: Fault, body: (ctx: { skip(reason: string): never }) => Promise<FaultOutcome | void>, timeout?: number): void {
+  it(`${f.fault} → survives: ${f.survives} (oracle: ${f.oracle})`, async (ctx: TestContext) => {
     let outcome: FaultOutcome | void = undefined;
     let survived = false;
+    let skipped = false;
     try {
-      outcome = await body();
+      outcome = await body({
+        skip: (reason) => {
+          // A fault this machine cannot inject is not a case run; it is reported as skipped.
+          skipped = true;
+          return ctx.skip(reason) as never;
+        },
+      });
       survived = true;
     } finally {
+      if (skipped) return;
       const lost = outcome && outcome.expected !== undefined && outcome.got !== undefined ? Math.max(0, outcome.expected - outcome.got) : 0;
       record({ ...f, survived, lost });
     }

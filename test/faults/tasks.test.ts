@@ -294,6 +294,48 @@ describe('tasks whose worker dies, hangs or grows', () => {
   );
 });
 
+describe('a failing stateful function under two outputs', () => {
+  faultCase(
+    { fault: 'an updateStateByKey function that throws, with two output operations', survives: 'one run and one report per batch; the next batch', oracle: 'calls counted in a file; BatchInfo failures and awaitTermination' },
+    async () => {
+      const calls = join(tmp(), 'calls');
+      const sc = new SparkContext({ master: 'local[2]' });
+      const run = manual(sc, [['boom'], ['ok']]);
+      run.ssc.checkpoint(tmp());
+      const state = run.stream
+        .map((w: string) => [w, w === 'boom' ? -1 : 1] as [string, number])
+        .updateStateByKey(
+          (vs: number[], s: number | null) => {
+            process.getBuiltinModule('node:fs').appendFileSync(calls, 'x');
+            if (vs.includes(-1)) throw new Error('negative count');
+            return vs.reduce((a, b) => a + b, 0) + (s ?? 0);
+          },
+          { context: { calls } },
+        );
+      const counted: number[] = [];
+      const seen: [string, number][][] = [];
+      state.foreachRDD(async (rdd) => void counted.push(await rdd.count()));
+      state.foreachRDD(async (rdd) => void seen.push(await rdd.collect()));
+      const terminated = rejection(run.ssc.awaitTermination());
+      run.ssc.start();
+      try {
+        const failed = await run.next();
+        expect(failed.failures).toHaveLength(1);
+        expect((failed.failures[0] as any).code).toBe('CHISPA_ERR_USER_FUNCTION');
+        expect((failed.failures[0] as any).operator).toBe('updateStateByKey');
+        expect(await terminated).toBe(failed.failures[0]);
+        expect(readFileSync(calls, 'utf8')).toBe('x');
+        expect((await run.next()).failures).toEqual([]);
+        expect(seen).toEqual([[['ok', 1]]]);
+        expect(counted).toEqual([1]);
+      } finally {
+        await run.ssc.stop();
+      }
+    },
+    60_000,
+  );
+});
+
 describe('SparkConf task options', () => {
   it('are checked, and timeouts and memory caps need worker threads', () => {
     expect(thrown(() => new SparkContext({ master: 'local', taskTimeout: 1 })).code).toBe('CHISPA_ERR_ILLEGAL_ARGUMENT');
