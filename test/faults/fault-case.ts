@@ -46,9 +46,8 @@ export function faultCase(f: Fault, body: (ctx: { skip(reason: string): never })
       });
       survived = true;
     } finally {
-      if (skipped) return;
       const lost = outcome && outcome.expected !== undefined && outcome.got !== undefined ? Math.max(0, outcome.expected - outcome.got) : 0;
-      record({ ...f, survived, lost });
+      if (!skipped) record({ ...f, survived, lost });
     }
   }, timeout);
 }
