@@ -41,9 +41,9 @@ function manual<T>(sc: SparkContext, batches: T[][], opts: { stopTimeout?: numbe
 
 describe('tasks whose worker dies, hangs or grows', () => {
   faultCase(
-    { fault: 'a map function that never returns (while (true) {}), taskTimeout 1 s', survives: 'the batches after it, exactly', oracle: 'the counts of the queued batches' },
+    { fault: 'a map function that never returns (while (true) {}), taskTimeout 2 s', survives: 'the batches after it, exactly', oracle: 'the counts of the queued batches' },
     async () => {
-      const sc = new SparkContext({ master: 'local[2]', taskTimeout: 1, taskMaxFailures: 2 });
+      const sc = new SparkContext({ master: 'local[2]', taskTimeout: 2, taskMaxFailures: 2 });
       const run = manual(sc, [[1, 2, 3], [-1], [4, 5]]);
       const seen: number[][] = [];
       run.stream
@@ -61,7 +61,7 @@ describe('tasks whose worker dies, hangs or grows', () => {
         expect(err.code).toBe('CHISPA_ERR_TASK_TIMEOUT');
         expect(err.operator).toBe('map');
         expect(err.attempts).toBe(2);
-        expect(err.message).toMatch(/^map: task did not finish within taskTimeout \(1 s\)/);
+        expect(err.message).toMatch(/^map: task did not finish within taskTimeout \(2 s\)/);
         expect(logs.lines.some((l) => /WARN chispa: lost task .*retrying, attempt 2 of 2/.test(l))).toBe(true);
         expect((await run.next()).failures).toEqual([]);
         expect(seen.map((b) => sorted(b))).toEqual([[10, 20, 30], [40, 50]]);
