@@ -94,32 +94,24 @@ export class NotAPairError extends ChispaError {
 // ---- Task and worker failures (issue 11). Spark retries these: they are not the user function's
 // deterministic verdict on its input, but the worker's fate (a crash, a timeout, a memory cap). ----
 
-/** Where a failed task ran and how often it was tried. */
-export interface TaskFailureInfo {
-  /** The operator(s) the task was running, as written (`map`, `flatMap → map`, `updateStateByKey`). */
-  readonly operator: string;
-  /** Attempts made, the last one included. */
-  readonly attempts?: number;
-  readonly cause?: unknown;
-}
-
 /** A worker thread died under a task: it crashed, called `process.exit()`, or was terminated. */
 export class WorkerError extends ChispaError {
   override readonly code: string = 'CHISPA_ERR_WORKER';
+  /** The operator(s) the task ran, as written (`map`, `flatMap → map → reduceByKey`). */
   readonly operator: string;
   /** Attempts made before giving up (`SparkConf.taskMaxFailures`). */
   attempts: number;
-  constructor(message: string, info: TaskFailureInfo) {
-    super(`${info.operator}: ${message}${attemptsNote(info.attempts)}`, { cause: info.cause });
+  constructor(operator: string, message: string, options?: { cause?: unknown }) {
+    super(`${operator}: ${message}`, options);
     this.name = 'WorkerError';
-    this.operator = info.operator;
-    this.attempts = info.attempts ?? 1;
+    this.operator = operator;
+    this.attempts = 1;
   }
 
   /** @internal The scheduler gave up after `n` attempts. */
   noteAttempts(n: number): void {
     this.attempts = n;
-    this.message += attemptsNote(n);
+    if (n > 1) this.message += ` (failed ${n} times; taskMaxFailures reached)`;
   }
 }
 
@@ -128,8 +120,8 @@ export class TaskTimeoutError extends WorkerError {
   override readonly code = 'CHISPA_ERR_TASK_TIMEOUT';
   /** The limit, in seconds. */
   readonly timeout: number;
-  constructor(timeout: number, info: TaskFailureInfo) {
-    super(`task did not finish within taskTimeout (${timeout} s); its worker was terminated`, info);
+  constructor(operator: string, timeout: number) {
+    super(operator, `task did not finish within taskTimeout (${timeout} s); its worker was terminated`);
     this.name = 'TaskTimeoutError';
     this.timeout = timeout;
   }
@@ -139,8 +131,8 @@ export class TaskTimeoutError extends WorkerError {
 export class WorkerMemoryError extends WorkerError {
   override readonly code = 'CHISPA_ERR_WORKER_MEMORY';
   readonly limitMB: number;
-  constructor(limitMB: number, info: TaskFailureInfo) {
-    super(`the worker ran out of memory (workerMemoryLimitMB ${limitMB})`, info);
+  constructor(operator: string, limitMB: number, options?: { cause?: unknown }) {
+    super(operator, `the worker ran out of memory (workerMemoryLimitMB ${limitMB})`, options);
     this.name = 'WorkerMemoryError';
     this.limitMB = limitMB;
   }
@@ -149,24 +141,22 @@ export class WorkerMemoryError extends WorkerError {
 /** A task was cancelled because its context stopped while it ran; never retried. */
 export class TaskCancelledError extends WorkerError {
   override readonly code = 'CHISPA_ERR_TASK_CANCELLED';
-  constructor(info: TaskFailureInfo) {
-    super('task cancelled: the context stopped while it ran; its worker was terminated', info);
+  constructor(operator: string) {
+    super(operator, 'task cancelled: the context stopped while it ran; its worker was terminated');
     this.name = 'TaskCancelledError';
   }
 }
 
-function attemptsNote(attempts: number | undefined): string {
-  return attempts && attempts > 1 ? ` (failed ${attempts} times; taskMaxFailures reached)` : '';
-}
-
-/** A checkpoint cannot be read or written; `path` names it, `cause` carries the errno when there is one. */
+/**
+ * A checkpoint or write-ahead log cannot be read or written: `path` names it, `errno` carries the
+ * file system's code when it refused (`EROFS`, `ENOSPC`, `EACCES`), `cause` its error.
+ */
 export class CheckpointError extends ChispaError {
   override readonly code = 'CHISPA_ERR_CHECKPOINT';
   readonly path: string;
-  /** The operating system's error code when the file system refused (`EROFS`, `ENOSPC`, `EACCES`). */
   readonly errno?: string;
-  constructor(path: string, message: string, options?: { cause?: unknown; errno?: string }) {
-    super(message, options);
+  constructor(path: string, reason: string, options?: { cause?: unknown; errno?: string }) {
+    super(`checkpoint ${path}: ${reason}`, options);
     this.name = 'CheckpointError';
     this.path = path;
     if (options?.errno) this.errno = options.errno;

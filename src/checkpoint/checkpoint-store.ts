@@ -94,7 +94,7 @@ export function writeCheckpoint(dir: string, cp: Checkpoint, keep = 3): string {
       // The file system that refused the write may refuse the clean-up too; the next prune retries.
     }
     const errno = errnoOf(e);
-    throw new CheckpointError(final, `checkpoint for batch ${cp.batchTime} could not be written to ${dir}: ${e instanceof Error ? e.message : String(e)}`, {
+    throw new CheckpointError(final, `the checkpoint of batch ${cp.batchTime} could not be written: ${e instanceof Error ? e.message : String(e)}`, {
       cause: e,
       ...(errno ? { errno } : {}),
     });
@@ -145,7 +145,7 @@ export function readLatestCheckpoint(dir: string, opts: ReadCheckpointOptions = 
   if (!opts.startFresh) {
     throw new CheckpointError(
       dir,
-      `no checkpoint in ${dir} can be read (${list}). Nothing was deleted. To start from empty state ` +
+      `no checkpoint in the directory can be read (${list}). Nothing was deleted. To start from empty state ` +
         'and keep the damaged checkpoints aside, pass { startFresh: true } to StreamingContext.getOrCreate.',
     );
   }

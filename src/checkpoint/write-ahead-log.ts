@@ -135,7 +135,7 @@ function refused(path: string, what: string, step: () => void): void {
     step();
   } catch (e) {
     const errno = errnoOf(e);
-    throw new CheckpointError(path, `${what} (${path}): ${e instanceof Error ? e.message : String(e)}`, { cause: e, ...(errno ? { errno } : {}) });
+    throw new CheckpointError(path, `${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, ...(errno ? { errno } : {}) });
   }
 }
 

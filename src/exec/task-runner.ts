@@ -77,7 +77,7 @@ export class PoolRunner implements TaskRunner {
 
   async run(task: Task): Promise<TaskResult> {
     // A job still planning when its context stopped reaches here after the pool is gone.
-    if (this.#destroyed) throw new TaskCancelledError({ operator: taskOperator(task) });
+    if (this.#destroyed) throw new TaskCancelledError(taskOperator(task));
     const ctl = new AbortController();
     const startedAt = new SharedArrayBuffer(8);
     this.#running.add(ctl);
@@ -109,10 +109,10 @@ export class PoolRunner implements TaskRunner {
 
   #failure(e: unknown, task: Task, signal: AbortSignal): WorkerError {
     const operator = taskOperator(task);
-    if (signal.aborted && signal.reason === TIMEOUT) return new TaskTimeoutError(this.#limits.taskTimeoutMs! / 1000, { operator });
-    if (signal.aborted) return new TaskCancelledError({ operator });
-    if ((e as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY') return new WorkerMemoryError(this.#limits.workerMemoryLimitMB ?? 0, { operator, cause: e });
-    return new WorkerError(`the worker running the task died (${e instanceof Error ? e.message : String(e)})`, { operator, cause: e });
+    if (signal.aborted && signal.reason === TIMEOUT) return new TaskTimeoutError(operator, this.#limits.taskTimeoutMs! / 1000);
+    if (signal.aborted) return new TaskCancelledError(operator);
+    if ((e as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY') return new WorkerMemoryError(operator, this.#limits.workerMemoryLimitMB ?? 0, { cause: e });
+    return new WorkerError(operator, `the worker running the task died (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
 }
 

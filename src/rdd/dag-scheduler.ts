@@ -304,7 +304,7 @@ export class DAGScheduler {
         const retry = e instanceof WorkerError && !(e instanceof TaskCancelledError) && attempt < this.#maxFailures;
         if (!retry) {
           if (e instanceof WorkerError) e.noteAttempts(attempt);
-          throw e instanceof Error ? e : new WorkerError(String(e), { operator: taskOperator(task) });
+          throw e instanceof Error ? e : new WorkerError(taskOperator(task), String(e));
         }
         log.warn(`lost task ${task.partition} (${e.message}); retrying, attempt ${attempt + 1} of ${this.#maxFailures}`);
       }
