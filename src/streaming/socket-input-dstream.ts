@@ -95,6 +95,7 @@ export class SocketInputDStream extends LineBatchInputDStream {
           lastErrorMessage: message,
           lastError: error ? String(error) : message,
           lastErrorTime: Date.now(),
+          stats: this.receiverStats(),
         }),
     });
     this.#info = {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect } from 'vitest';
-import { ManualClock, SparkContext, StreamingContext, type SocketInputDStream } from '../../src/index.js';
+import { ManualClock, SparkContext, StreamingContext, type ReceiverInfo, type SocketInputDStream } from '../../src/index.js';
 import { sorted, waitFor } from '../helpers/streaming.js';
 import { faultCase } from './fault-case.js';
 import { captureLogs } from './log-capture.js';
@@ -31,10 +31,13 @@ function socketLines(port: number, maxLineBytes?: number) {
   const lines = ssc.socketTextStream('127.0.0.1', port, { initialDelayMs: 5, maxDelayMs: 20, ...(maxLineBytes ? { maxLineBytes } : {}) }) as SocketInputDStream;
   const batches: string[][] = [];
   lines.foreachRDD(async (rdd) => void batches.push(await rdd.collect()));
+  const errors: ReceiverInfo[] = [];
+  ssc.addStreamingListener({ onReceiverError: (r) => void errors.push(r) });
   ssc.start();
   return {
     ssc,
     lines,
+    errors,
     async batch(): Promise<string[]> {
       const n = batches.length + 1;
       clock.advance(1000);
@@ -66,6 +69,9 @@ describe('socket receiver anomalies', () => {
         // After the clean end the receiver reconnects once more (to a silent connection).
         await waitFor(() => run.lines.receiverStats().reconnects === 2, 'the third connection');
         expect(run.lines.receiverStats()).toMatchObject({ resets: 1, reconnects: 2, droppedPartialLines: 1, lines: 4, truncatedLines: 0, invalidUtf8Lines: 0 });
+        // The listener hears of the reset with the counters as they stood.
+        expect(run.errors[0].lastErrorMessage).toMatch(/^connection to 127\.0\.0\.1:\d+ failed$/);
+        expect(run.errors[0].stats).toMatchObject({ resets: 1, droppedPartialLines: 1, lines: 2 });
         return { expected: 4, got: got.length };
       } finally {
         await run.ssc.stop();
