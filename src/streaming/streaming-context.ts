@@ -260,6 +260,9 @@ export class StreamingContext {
     }
     this.#state = 'ACTIVE';
     StreamingContext.#active.add(this);
+    // As Spark's: the listeners hear the context start before its receivers do.
+    this.#startTime = Date.now();
+    this.listenerBus.post('onStreamingStarted', { time: this.#startTime });
     const started: { stop(): Promise<void> }[] = [];
     try {
       for (const input of this.graph.inputs) {
@@ -274,8 +277,6 @@ export class StreamingContext {
       StreamingContext.#active.delete(this);
       throw e;
     }
-    this.#startTime = Date.now();
-    this.listenerBus.post('onStreamingStarted', { time: this.#startTime });
     this.graph.remember(this.#rememberMs);
     const now = this.#clock.now();
     let next = (Math.floor(now / this.batchDurationMs) + 1) * this.batchDurationMs;
