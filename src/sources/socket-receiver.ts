@@ -35,6 +35,14 @@ export interface ReceiverStats {
   truncatedLines: number;
   /** Times reading paused because unprocessed lines filled the buffer (backpressure). */
   pauses: number;
+  /** Connections that broke with an error (a reset) rather than a clean end of stream. */
+  resets: number;
+  /** Successful connects after the first. */
+  reconnects: number;
+  /** Unterminated lines dropped because their connection broke (a reset) mid-line. */
+  droppedPartialLines: number;
+  /** Lines that are not valid UTF-8 (kept; tasks decode them with U+FFFD). Counted as batches are cut. */
+  invalidUtf8Lines: number;
 }
 
 /**
@@ -62,6 +70,7 @@ export class SocketReceiver {
   readonly #backpressure: SocketReceiverOptions['backpressure'];
   readonly #onError: SocketReceiverOptions['onError'];
   #paused = 0; // times reading was paused for backpressure
+  #resets = 0;
   #unsubscribe: (() => void) | undefined;
 
   constructor(host: string, port: number, builder: LineBatchBuilder, opts: SocketReceiverOptions = {}) {
@@ -120,6 +129,10 @@ export class SocketReceiver {
       bytes: s.bytes,
       truncatedLines: s.truncatedLines,
       pauses: this.#paused,
+      resets: this.#resets,
+      reconnects: Math.max(0, this.#connects - 1),
+      droppedPartialLines: s.droppedLines,
+      invalidUtf8Lines: s.invalidUtf8Lines,
     };
   }
 
@@ -157,9 +170,16 @@ export class SocketReceiver {
       lastError = err;
     });
     socket.on('close', () => {
-      // Emit a final unterminated line. Done on every close, not only a clean end: the builder
-      // would otherwise glue the next connection's first bytes onto this line.
-      splitter.end();
+      // A clean end of stream counts its final unterminated line, as Spark's readLine does (and so
+      // does stop()). A connection that broke (a reset) was cut mid-line: what arrived of that
+      // line is not a record, and Spark's receiver drops what it was reading too. Either way the
+      // line is closed here, so the next connection's first bytes start a line of their own.
+      if (wasConnected && lastError && !this.#stopping) {
+        this.#resets++;
+        splitter.abort();
+      } else {
+        splitter.end();
+      }
       this.#connected = false;
       if (this.#socket === socket) this.#socket = undefined;
       if (this.#stopping) return;

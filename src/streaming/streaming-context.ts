@@ -25,6 +25,12 @@ export interface StreamingContextOptions {
    * checkpoint directory before it is processed, and replayed after a crash. Needs `checkpoint(dir)`.
    */
   writeAheadLog?: boolean;
+  /**
+   * Seconds `stop()` waits for the running batch to finish; then its tasks are terminated (their
+   * workers replaced) and the batch fails with `CHISPA_ERR_TASK_CANCELLED`, so `stop()` resolves
+   * even under a function that never returns. Default 10.
+   */
+  stopTimeout?: number;
 }
 
 /**
@@ -73,6 +79,7 @@ export class StreamingContext {
   #stopping: Promise<void> | undefined;
   #checkpointing: Checkpointing | undefined;
   readonly #writeAheadLog: boolean;
+  readonly #stopTimeoutMs: number;
   /** The batch time of the checkpoint this context was recovered from. */
   #recoveredAt: number | undefined;
   static readonly #active = new Set<StreamingContext>();
@@ -85,13 +92,16 @@ export class StreamingContext {
     this.#rememberMs = this.batchDurationMs;
     this.#clock = opts.clock ?? new SystemClock();
     this.#writeAheadLog = opts.writeAheadLog ?? false;
+    if (opts.stopTimeout !== undefined && !(opts.stopTimeout >= 0)) throw new IllegalArgumentError(`stopTimeout must be a number of seconds >= 0, got ${opts.stopTimeout}`);
+    this.#stopTimeoutMs = (opts.stopTimeout ?? 10) * 1000;
     this.#scheduler = new JobScheduler({
       clock: this.#clock,
       bus: this.listenerBus,
       onError: (e) => this.#reportError(e),
       onBatchDone: (t) => {
-        this.#checkpointing?.batchDone(t);
+        const failure = this.#checkpointing?.batchDone(t);
         this.graph.forget(t);
+        return failure;
       },
     });
   }
@@ -118,7 +128,7 @@ export class StreamingContext {
    * ```
    */
   static getOrCreate(checkpointPath: string, setupFn: () => StreamingContext, opts: RecoveryOptions = {}): StreamingContext {
-    const cp = readLatestCheckpoint(checkpointPath);
+    const cp = readLatestCheckpoint(checkpointPath, { startFresh: opts.startFresh ?? false });
     const ssc = setupFn();
     if (!(ssc instanceof StreamingContext)) throw new IllegalArgumentError('getOrCreate: setupFn must return a StreamingContext');
     if (ssc.#checkpointDir === undefined) ssc.checkpoint(checkpointPath);
@@ -250,9 +260,23 @@ export class StreamingContext {
     }
     this.#state = 'ACTIVE';
     StreamingContext.#active.add(this);
+    // As Spark's: the listeners hear the context start before its receivers do.
     this.#startTime = Date.now();
     this.listenerBus.post('onStreamingStarted', { time: this.#startTime });
-    for (const input of this.graph.inputs) input.start();
+    const started: { stop(): Promise<void> }[] = [];
+    try {
+      for (const input of this.graph.inputs) {
+        input.start();
+        started.push(input);
+      }
+    } catch (e) {
+      // A start that fails (a write-ahead log directory on a read-only mount) leaves the context
+      // as it was: not active, its inputs stopped, startable again once the cause is fixed.
+      for (const input of started) void input.stop();
+      this.#state = 'INITIALIZED';
+      StreamingContext.#active.delete(this);
+      throw e;
+    }
     this.graph.remember(this.#rememberMs);
     const now = this.#clock.now();
     let next = (Math.floor(now / this.batchDurationMs) + 1) * this.batchDurationMs;
@@ -289,12 +313,28 @@ export class StreamingContext {
       } else {
         this.#scheduler.discardPending();
       }
-      await this.#scheduler.idle();
+      await this.#idleWithin(this.#stopTimeoutMs);
     }
     for (const input of this.graph.inputs) input.dispose();
     if (stopSparkContext) await this.sparkContext.stop();
     for (const w of this.#waiters) w.resolve();
     this.#waiters.clear();
+  }
+
+  /**
+   * Waits for the running batch up to `ms`, then cancels it: its remaining jobs are skipped and
+   * its running tasks terminated, so the wait ends however the user's functions behave.
+   */
+  async #idleWithin(ms: number): Promise<void> {
+    const idle = this.#scheduler.idle();
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([idle.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms)))]);
+    clearTimeout(timer);
+    if (!late) return;
+    log.warn(`stop: the running batch did not finish within ${ms / 1000} s; cancelling its tasks`);
+    this.#scheduler.cancel();
+    this.sparkContext.cancelAllTasks();
+    await idle;
   }
 
   /** Resolves when the context stops; rejects with the first error a batch reported. */
