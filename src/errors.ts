@@ -90,3 +90,88 @@ export class NotAPairError extends ChispaError {
     this.operator = operator;
   }
 }
+
+// ---- Task and worker failures (issue 11). Spark retries these: they are not the user function's
+// deterministic verdict on its input, but the worker's fate (a crash, a timeout, a memory cap). ----
+
+/** A worker thread died under a task: it crashed, called `process.exit()`, or was terminated. */
+export class WorkerError extends ChispaError {
+  override readonly code: string = 'CHISPA_ERR_WORKER';
+  /** The operator(s) the task ran, as written (`map`, `flatMap → map → reduceByKey`). */
+  readonly operator: string;
+  /** Attempts made before giving up (`SparkConf.taskMaxFailures`). */
+  attempts: number;
+  constructor(operator: string, message: string, options?: { cause?: unknown }) {
+    super(`${operator}: ${message}`, options);
+    this.name = 'WorkerError';
+    this.operator = operator;
+    this.attempts = 1;
+  }
+
+  /** @internal The scheduler gave up after `n` attempts. */
+  noteAttempts(n: number): void {
+    this.attempts = n;
+    if (n > 1) this.message += ` (failed ${n} times; taskMaxFailures reached)`;
+  }
+}
+
+/** A task ran longer than `SparkConf.taskTimeout`; its worker was terminated and replaced. */
+export class TaskTimeoutError extends WorkerError {
+  override readonly code = 'CHISPA_ERR_TASK_TIMEOUT';
+  /** The limit, in seconds. */
+  readonly timeout: number;
+  constructor(operator: string, timeout: number) {
+    super(operator, `task did not finish within taskTimeout (${timeout} s); its worker was terminated`);
+    this.name = 'TaskTimeoutError';
+    this.timeout = timeout;
+  }
+}
+
+/** A worker went over `SparkConf.workerMemoryLimitMB` while running a task and was stopped. */
+export class WorkerMemoryError extends WorkerError {
+  override readonly code = 'CHISPA_ERR_WORKER_MEMORY';
+  readonly limitMB: number;
+  constructor(operator: string, limitMB: number, options?: { cause?: unknown }) {
+    super(operator, `the worker ran out of memory (workerMemoryLimitMB ${limitMB})`, options);
+    this.name = 'WorkerMemoryError';
+    this.limitMB = limitMB;
+  }
+}
+
+/** A task was cancelled because its context stopped while it ran; never retried. */
+export class TaskCancelledError extends WorkerError {
+  override readonly code = 'CHISPA_ERR_TASK_CANCELLED';
+  constructor(operator: string) {
+    super(operator, 'task cancelled: the context stopped while it ran; its worker was terminated');
+    this.name = 'TaskCancelledError';
+  }
+}
+
+/**
+ * A checkpoint or write-ahead log cannot be read or written: `path` names it, `errno` carries the
+ * file system's code when it refused (`EROFS`, `ENOSPC`, `EACCES`), `cause` its error.
+ */
+export class CheckpointError extends ChispaError {
+  override readonly code = 'CHISPA_ERR_CHECKPOINT';
+  readonly path: string;
+  readonly errno?: string;
+  constructor(path: string, reason: string, options?: { cause?: unknown; errno?: string }) {
+    super(`checkpoint ${path}: ${reason}`, options);
+    this.name = 'CheckpointError';
+    this.path = path;
+    if (options?.errno) this.errno = options.errno;
+  }
+}
+
+/**
+ * Bytes that claim to be chispa's (a checkpoint file, a write-ahead log record, a block, an
+ * encoded value) are not: a count or a length goes past the end, a tag is unknown. Raised before
+ * anything is allocated on the bytes' word.
+ */
+export class CorruptDataError extends ChispaError {
+  override readonly code = 'CHISPA_ERR_CORRUPT_DATA';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptDataError';
+  }
+}

@@ -26,6 +26,7 @@ export {
   NotAPairError,
   UserFunctionError,
 } from './errors.js';
+export { CheckpointError, CorruptDataError, TaskCancelledError, TaskTimeoutError, WorkerError, WorkerMemoryError } from './errors.js';
 export type { State } from './exec/state.js';
 export type { LogLevel } from './log.js';
 export type { TaskEndInfo } from './rdd/dag-scheduler.js';
@@ -50,3 +51,4 @@ export type { MapWithStateDStream, UpdateStateOptions } from './streaming/state-
 export { StateSpec, type MappingFunction } from './streaming/state-spec.js';
 export { StreamingContext, type StreamingContextOptions, type StreamingContextState } from './streaming/streaming-context.js';
 export { attachStatusLine, startStreamingUI, type StatusLineOptions, type StatusStream, type StreamingUI, type StreamingUIOptions } from './ui/index.js';
+export type { RecoveryOptions } from './streaming/checkpointing.js';

@@ -11,6 +11,7 @@ import { runSplitCount, runSplitCountToBlock } from './split-count.js';
  * driver can fail the batch with a typed error instead of a bare error from a worker.
  */
 export function runTask(task: Task): TaskResult {
+  if (task.startedAt) new Float64Array(task.startedAt)[0] = Date.now();
   try {
     if (task.sink.kind === 'count' && task.ops.length === 0 && !task.kernel) {
       const n = sourceCount(task.source);

@@ -1,3 +1,4 @@
+import { CorruptDataError } from '../errors.js';
 import { LineSegmentView } from '../memory/line-segment.js';
 import { BlockSection } from '../memory/partitioned-block.js';
 import { readStateBlock, stateBlockCount } from '../memory/state-block.js';
@@ -16,6 +17,10 @@ export function readSource(desc: SourceDesc, out: Consumer, keep = false): Share
     case 'lines':
       for (const range of desc.ranges) {
         const seg = new LineSegmentView(range.sab);
+        // Offsets past the bytes only clamp in toString below; lines past the count would not end.
+        if (range.from < 0 || range.from > range.to || range.to > seg.lineCount || seg.lineCount > seg.lineCapacity) {
+          throw new CorruptDataError(`line range [${range.from}, ${range.to}) outside a segment of ${seg.lineCount} lines`);
+        }
         seg.markRead();
         const { offsets } = seg;
         // A Buffer over the shared bytes, not a copy; each line is decoded once, here, with

@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { TaskCancelledError, TaskTimeoutError, WorkerError, WorkerMemoryError } from '../errors.js';
 import type { Task, TaskResult } from '../plan/task.js';
 import { runTask } from './executor.js';
 
@@ -6,15 +7,31 @@ import { runTask } from './executor.js';
 export interface TaskRunner {
   /** How many tasks can run at once; the default number of partitions. */
   readonly parallelism: number;
+  /**
+   * Runs `task`. A user function that throws comes back as a failed {@link TaskResult}; a worker
+   * that dies under the task (crash, `process.exit`, timeout, memory cap, cancellation) rejects
+   * with a {@link WorkerError} naming the task's operators.
+   */
   run(task: Task): Promise<TaskResult>;
+  /** Stops every running task now (their workers are terminated and replaced); each rejects with TaskCancelledError. */
+  cancelAll(): void;
   destroy(): Promise<void>;
   /** Share of the pool's capacity used since it started (0..1); undefined without a pool. */
   readonly utilization?: number;
 }
 
+/** Limits of a pool's tasks and workers (see `SparkConf`). */
+export interface PoolLimits {
+  /** A task running longer than this fails and its worker is terminated; undefined: no limit. */
+  readonly taskTimeoutMs?: number;
+  /** Each worker's V8 old-generation heap cap (piscina `resourceLimits`); undefined: Node's default. */
+  readonly workerMemoryLimitMB?: number;
+}
+
 /**
  * Master `local`: tasks run on the calling thread, so user functions are the closures themselves.
  * Each task yields to the event loop first so that receivers and timers keep running between tasks.
+ * A function that never returns blocks this thread: timeouts and memory caps need a pool.
  */
 export class InProcessRunner implements TaskRunner {
   readonly parallelism = 1;
@@ -24,30 +41,59 @@ export class InProcessRunner implements TaskRunner {
     return runTask(task);
   }
 
+  cancelAll(): void {}
+
   async destroy(): Promise<void> {}
 }
 
 /**
  * Master `local[N]`: one Piscina pool of N threads. Run from TypeScript sources (tests, `tsx`),
  * the worker registers tsx first (see worker-from-source.mjs); from the build, the compiled `.js`.
+ *
+ * Every task carries an AbortSignal: a timeout or a cancellation aborts it, and piscina then
+ * terminates the worker it runs on and starts a fresh one. The timeout counts from when a worker
+ * picked the task up (it writes the time into the task's `startedAt` cell), not from when it was
+ * queued behind the stage's other tasks.
  */
 export class PoolRunner implements TaskRunner {
   readonly parallelism: number;
   readonly #pool: Piscina<Task, TaskResult>;
+  readonly #limits: PoolLimits;
+  readonly #running = new Set<AbortController>();
+  #destroyed = false;
 
-  constructor(threads: number) {
+  constructor(threads: number, limits: PoolLimits = {}) {
     this.parallelism = threads;
+    this.#limits = limits;
     const fromSource = import.meta.url.endsWith('.ts');
     this.#pool = new Piscina<Task, TaskResult>({
       filename: new URL(fromSource ? './worker-from-source.mjs' : './worker.js', import.meta.url).href,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
+      ...(limits.workerMemoryLimitMB !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: limits.workerMemoryLimitMB } } : {}),
     });
   }
 
-  run(task: Task): Promise<TaskResult> {
-    return this.#pool.run(task);
+  async run(task: Task): Promise<TaskResult> {
+    // A job still planning when its context stopped reaches here after the pool is gone.
+    if (this.#destroyed) throw new TaskCancelledError(taskOperator(task));
+    const ctl = new AbortController();
+    const startedAt = new SharedArrayBuffer(8);
+    this.#running.add(ctl);
+    const timer = this.#limits.taskTimeoutMs !== undefined ? new Deadline(this.#limits.taskTimeoutMs, startedAt, () => ctl.abort(TIMEOUT)) : undefined;
+    try {
+      return await this.#pool.run({ ...task, startedAt }, { signal: ctl.signal });
+    } catch (e) {
+      throw this.#failure(e, task, ctl.signal);
+    } finally {
+      timer?.clear();
+      this.#running.delete(ctl);
+    }
+  }
+
+  cancelAll(): void {
+    for (const ctl of this.#running) ctl.abort(CANCEL);
   }
 
   get utilization(): number {
@@ -55,6 +101,64 @@ export class PoolRunner implements TaskRunner {
   }
 
   async destroy(): Promise<void> {
+    // piscina's destroy() leaves tasks that are running on its workers unsettled: abort them first.
+    this.#destroyed = true;
+    this.cancelAll();
     await this.#pool.destroy();
   }
+
+  #failure(e: unknown, task: Task, signal: AbortSignal): WorkerError {
+    const operator = taskOperator(task);
+    if (signal.aborted && signal.reason === TIMEOUT) return new TaskTimeoutError(operator, this.#limits.taskTimeoutMs! / 1000);
+    if (signal.aborted) return new TaskCancelledError(operator);
+    if ((e as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY') return new WorkerMemoryError(operator, this.#limits.workerMemoryLimitMB ?? 0, { cause: e });
+    return new WorkerError(operator, `the worker running the task died (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+}
+
+const TIMEOUT = 'chispa: task timeout';
+const CANCEL = 'chispa: cancelled';
+
+/**
+ * Fires `onExpired` once the task has run `ms` since a worker started it. Until a worker has, it
+ * checks back every `ms`: a queued task is not late.
+ */
+class Deadline {
+  readonly #started: Float64Array;
+  #timer: NodeJS.Timeout;
+
+  constructor(
+    readonly ms: number,
+    startedAt: SharedArrayBuffer,
+    readonly onExpired: () => void,
+  ) {
+    this.#started = new Float64Array(startedAt);
+    this.#timer = setTimeout(() => this.#check(), ms);
+  }
+
+  #check(): void {
+    const started = this.#started[0];
+    const left = started === 0 ? this.ms : started + this.ms - Date.now();
+    if (started !== 0 && left <= 0) this.onExpired();
+    else this.#timer = setTimeout(() => this.#check(), left);
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+/**
+ * The operators a task runs, as the user wrote them, for errors that cannot tell which one was
+ * running when the worker died: `map`, or `flatMap → map → reduceByKey`.
+ */
+export function taskOperator(task: Task): string {
+  const names = task.ops.map((o) => o.op);
+  const sink = task.sink;
+  if (sink.kind === 'shuffle') names.push(sink.agg.op);
+  else if (sink.kind === 'updateState' || sink.kind === 'mergeWindow') names.push(sink.op);
+  else if (sink.kind === 'saveText') names.push('saveAsTextFile');
+  if (task.source.kind === 'shuffle' && names.length === 0) names.push(task.source.agg.op);
+  const distinct = names.filter((n, i) => names.indexOf(n) === i);
+  return distinct.length > 0 ? distinct.join(' → ') : task.sink.kind;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { LineSegmentView } from './line-segment.js';
 import { SegmentPool } from './segment-pool.js';
 
@@ -37,6 +38,10 @@ export interface LineStats {
   lines: number;
   bytes: number;
   truncatedLines: number;
+  /** Lines whose bytes are not valid UTF-8 (tasks decode them with U+FFFD); counted as a batch is cut. */
+  invalidUtf8Lines: number;
+  /** Unterminated lines dropped by `discardOpenLine` (a connection reset mid-line). */
+  droppedLines: number;
 }
 
 /**
@@ -58,7 +63,7 @@ export class LineBatchBuilder {
   #open = 0; // byte offset in #seg where the line in progress starts
   #end = 0; // bytes written to #seg
   #dropping = false; // the line in progress was truncated; ignore bytes until its end
-  readonly stats: LineStats = { lines: 0, bytes: 0, truncatedLines: 0 };
+  readonly stats: LineStats = { lines: 0, bytes: 0, truncatedLines: 0, invalidUtf8Lines: 0, droppedLines: 0 };
 
   constructor(pool: SegmentPool, opts: { maxLineBytes?: number; onTruncate?: (lineBytes: number) => void } = {}) {
     this.#pool = pool;
@@ -101,6 +106,18 @@ export class LineBatchBuilder {
     this.#open = this.#end;
   }
 
+  /**
+   * Drops the line in progress: its connection broke (a reset), so what arrived of it is not a
+   * record. Returns whether there was one.
+   */
+  discardOpenLine(): boolean {
+    const open = this.hasOpenLine;
+    this.#end = this.#open;
+    this.#dropping = false;
+    if (open) this.stats.droppedLines++;
+    return open;
+  }
+
   /** True when bytes of an unterminated line are pending. */
   get hasOpenLine(): boolean {
     return this.#end > this.#open || this.#dropping;
@@ -114,7 +131,7 @@ export class LineBatchBuilder {
       const openBytes = this.#seg.bytes.subarray(this.#open, this.#end);
       const next = this.#pool.acquire();
       next.bytes.set(openBytes, 0);
-      this.#seg.seal(this.#lines, this.#open);
+      this.#seal();
       segs.push(this.#seg);
       this.#seg = next;
       this.#end -= this.#open;
@@ -131,6 +148,20 @@ export class LineBatchBuilder {
     this.#sealed = [];
   }
 
+  /**
+   * Seals the current segment's complete lines, counting those that are not valid UTF-8: one
+   * native check over the segment's bytes, line by line only when that finds something.
+   */
+  #seal(): void {
+    const seg = this.#seg;
+    seg.seal(this.#lines, this.#open);
+    if (isUtf8(seg.bytes.subarray(0, this.#open))) return;
+    for (let i = 0; i < this.#lines; i++) {
+      const end = i + 1 < this.#lines ? seg.offsets[i + 1] : this.#open;
+      if (!isUtf8(seg.bytes.subarray(seg.offsets[i], end))) this.stats.invalidUtf8Lines++;
+    }
+  }
+
   /** Seals the complete lines of the current segment and moves the open line to a fresh one. */
   #moveOpenLine(needBytes: number): void {
     const openBytes = this.#seg.bytes.subarray(this.#open, this.#end);
@@ -141,7 +172,7 @@ export class LineBatchBuilder {
         : this.#pool.acquire();
     next.bytes.set(openBytes, 0);
     if (this.#lines > 0) {
-      this.#seg.seal(this.#lines, this.#open);
+      this.#seal();
       this.#sealed.push(this.#seg);
     } else {
       this.#pool.release(this.#seg);

@@ -1,3 +1,5 @@
+import { CorruptDataError } from '../errors.js';
+
 /**
  * A line segment: one SharedArrayBuffer holding a run of text lines as UTF-8 bytes plus an
  * offsets column. The byte layout is drawn in `native-layouts/README.md` ("LineSegment"); this
@@ -46,11 +48,17 @@ export class LineSegmentView {
 
   constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
+    if (sab.byteLength < HEADER_INTS * 4) throw new CorruptDataError(`not a chispa line segment (${sab.byteLength} bytes)`);
     this.header = new Int32Array(sab, 0, HEADER_INTS);
     if (this.header[H_MAGIC] !== MAGIC || this.header[H_VERSION] !== VERSION) {
-      throw new TypeError('not a chispa line segment (bad magic or version)');
+      throw new CorruptDataError('not a chispa line segment (bad magic or version)');
     }
     const lineCapacity = this.header[H_LINE_CAPACITY];
+    const byteCapacity = this.header[H_BYTE_CAPACITY];
+    // Plain arithmetic first: bytesStart's bit mask would wrap a forged 2^31 − 1.
+    if (lineCapacity < 0 || byteCapacity < 0 || (HEADER_INTS + lineCapacity + 1) * 4 + byteCapacity > sab.byteLength || bytesStart(lineCapacity) + byteCapacity > sab.byteLength) {
+      throw new CorruptDataError(`line segment declares ${lineCapacity} lines and ${byteCapacity} bytes but has ${sab.byteLength} bytes`);
+    }
     this.offsets = new Int32Array(sab, HEADER_INTS * 4, lineCapacity + 1);
     this.bytes = new Uint8Array(sab, bytesStart(lineCapacity), this.header[H_BYTE_CAPACITY]);
   }

@@ -1,3 +1,4 @@
+import { CorruptDataError } from '../errors.js';
 import { ValueReader, ValueWriter } from './value-codec.js';
 
 /**
@@ -44,14 +45,23 @@ export class BlockSection {
   readonly reader: ValueReader;
 
   constructor(sab: SharedArrayBuffer, partition: number) {
+    if (sab.byteLength < HEADER_INTS * 4) throw new CorruptDataError(`not a chispa partitioned block (${sab.byteLength} bytes)`);
     const ints = new Int32Array(sab, 0, HEADER_INTS);
-    if (ints[0] !== MAGIC || ints[1] !== VERSION) throw new TypeError('not a chispa partitioned block');
+    if (ints[0] !== MAGIC || ints[1] !== VERSION) throw new CorruptDataError('not a chispa partitioned block');
     const p = ints[2];
-    if (partition < 0 || partition >= p) throw new RangeError(`block has ${p} sections, asked for ${partition}`);
+    // The index (2p + 1 ints) must fit before any section is looked at.
+    if (p < 0 || dataStart(p) > sab.byteLength) throw new CorruptDataError(`partitioned block declares ${p} sections but has ${sab.byteLength} bytes`);
+    if (partition < 0 || partition >= p) throw new CorruptDataError(`block has ${p} sections, asked for ${partition}`);
     const index = new Int32Array(sab, HEADER_INTS * 4, 2 * p + 1);
     const start = dataStart(p);
+    const from = index[partition];
+    const to = index[partition + 1];
     this.count = index[p + 1 + partition];
-    this.reader = new ValueReader(Buffer.from(sab), start + index[partition], start + index[partition + 1]);
+    // Every record takes at least one byte.
+    if (from < 0 || to < from || start + to > sab.byteLength || this.count < 0 || this.count > to - from) {
+      throw new CorruptDataError(`partitioned block section ${partition} is out of bounds ([${from}, ${to}) with ${this.count} records in ${sab.byteLength} bytes)`);
+    }
+    this.reader = new ValueReader(Buffer.from(sab), start + from, start + to);
   }
 }
 

@@ -1,3 +1,4 @@
+import { CorruptDataError } from '../errors.js';
 import { ValueReader, ValueWriter } from './value-codec.js';
 
 /**
@@ -123,9 +124,20 @@ export function* readStateBlock(sab: SharedArrayBuffer): Generator<[unknown, unk
   for (let i = 0; i < count; i++) yield [keys.read(), state(i)];
 }
 
+/** The header, its counts checked against the block's size (a checkpoint brings blocks from disk). */
 function checkedHeader(sab: SharedArrayBuffer): Int32Array {
+  if (sab.byteLength < HEADER_BYTES) throw new CorruptDataError(`not a chispa state block (${sab.byteLength} bytes)`);
   const header = new Int32Array(sab, 0, HEADER_BYTES / 4);
-  if (header[H_MAGIC] !== MAGIC || header[H_VERSION] !== VERSION) throw new TypeError('not a chispa state block');
+  if (header[H_MAGIC] !== MAGIC || header[H_VERSION] !== VERSION) throw new CorruptDataError('not a chispa state block');
+  const count = header[H_COUNT];
+  const keyBytes = header[H_KEY_BYTES];
+  const valuesAt = align8(HEADER_BYTES + keyBytes);
+  const valueBytes = header[H_VALUE_KIND] === NUMBERS ? count * 8 : header[H_VALUE_BYTES];
+  const kindKnown = header[H_VALUE_KIND] === NUMBERS || header[H_VALUE_KIND] === ENCODED;
+  // Every key takes at least one byte.
+  if (!kindKnown || count < 0 || keyBytes < 0 || valueBytes < 0 || count > keyBytes || valuesAt + valueBytes > sab.byteLength) {
+    throw new CorruptDataError(`state block header out of bounds (${count} keys, ${keyBytes} key bytes, ${valueBytes} value bytes in ${sab.byteLength} bytes)`);
+  }
   return header;
 }
 

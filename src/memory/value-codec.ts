@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import { CorruptDataError } from '../errors.js';
 
 /**
  * The record codec: how a JavaScript value is laid out as bytes in a partitioned block (shuffle
@@ -227,6 +228,11 @@ export class ValueReader {
     return this.pos >= this.end;
   }
 
+  /**
+   * The next value. Bytes that are not a value (a tag unknown, a length or count past `end`) are
+   * a CorruptDataError, raised before anything is allocated on their word: every element takes at
+   * least one byte, so a count larger than the bytes left cannot be honest.
+   */
   read(): unknown {
     const b = this.buf;
     const tag = b[this.pos++];
@@ -240,37 +246,37 @@ export class ValueReader {
       case Tag.True:
         return true;
       case Tag.Int32: {
+        this.#need(4);
         const v = b.readInt32LE(this.pos);
         this.pos += 4;
         return v;
       }
       case Tag.Float64: {
+        this.#need(8);
         const v = b.readDoubleLE(this.pos);
         this.pos += 8;
         return v;
       }
       case Tag.String: {
-        const n = b.readUInt32LE(this.pos);
+        const n = this.#length();
         const s = utf8Slice(b, this.pos + 4, this.pos + 4 + n);
         this.pos += 4 + n;
         return s;
       }
       case Tag.String16: {
-        const n = b.readUInt32LE(this.pos);
+        const n = this.#length();
         const s = b.toString('utf16le', this.pos + 4, this.pos + 4 + n);
         this.pos += 4 + n;
         return s;
       }
       case Tag.Array: {
-        const n = b.readUInt32LE(this.pos);
-        this.pos += 4;
+        const n = this.#count(1);
         const out = new Array(n);
         for (let i = 0; i < n; i++) out[i] = this.read();
         return out;
       }
       case Tag.Object: {
-        const n = b.readUInt32LE(this.pos);
-        this.pos += 4;
+        const n = this.#count(5);
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
           const k = this.#raw();
@@ -281,17 +287,50 @@ export class ValueReader {
         }
         return out;
       }
-      case Tag.BigInt:
-        return BigInt(this.#raw());
+      case Tag.BigInt: {
+        const text = this.#raw();
+        try {
+          return BigInt(text);
+        } catch {
+          throw corrupt(`a bigint that is not a number (${JSON.stringify(text.slice(0, 20))})`, this.pos);
+        }
+      }
       case Tag.V8: {
-        const n = b.readUInt32LE(this.pos);
-        const v = deserialize(b.subarray(this.pos + 4, this.pos + 4 + n));
+        const n = this.#length();
+        let v: unknown;
+        try {
+          v = deserialize(b.subarray(this.pos + 4, this.pos + 4 + n));
+        } catch (e) {
+          throw corrupt(`a structured-clone value that does not deserialize (${e instanceof Error ? e.message : String(e)})`, this.pos);
+        }
         this.pos += 4 + n;
         return v;
       }
       default:
-        throw new TypeError(`corrupt record block: unknown value tag ${tag} at byte ${this.pos - 1}`);
+        throw corrupt(`unknown value tag ${tag}`, this.pos - 1);
     }
+  }
+
+  /** `k` more bytes are there. */
+  #need(k: number): void {
+    if (this.pos + k > this.end) throw corrupt(`a value runs past the end (${k} bytes needed, ${this.end - this.pos} left)`, this.pos);
+  }
+
+  /** A u32 byte length at `pos` whose bytes follow within the range. */
+  #length(): number {
+    this.#need(4);
+    const n = this.buf.readUInt32LE(this.pos);
+    this.#need(4 + n);
+    return n;
+  }
+
+  /** A u32 element count, each element at least `min` bytes; `pos` moves past it. */
+  #count(min: number): number {
+    this.#need(4);
+    const n = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    if (n * min > this.end - this.pos) throw corrupt(`${n} elements cannot fit in the ${this.end - this.pos} bytes left`, this.pos - 4);
+    return n;
   }
 
   /** Moves past one value without building it (to copy encoded bytes as they are). */
@@ -305,43 +344,47 @@ export class ValueReader {
       case Tag.True:
         return;
       case Tag.Int32:
+        this.#need(4);
         this.pos += 4;
         return;
       case Tag.Float64:
+        this.#need(8);
         this.pos += 8;
         return;
       case Tag.String:
       case Tag.String16:
       case Tag.BigInt:
       case Tag.V8:
-        this.pos += 4 + b.readUInt32LE(this.pos);
+        this.pos += 4 + this.#length();
         return;
       case Tag.Array: {
-        const n = b.readUInt32LE(this.pos);
-        this.pos += 4;
+        const n = this.#count(1);
         for (let i = 0; i < n; i++) this.skip();
         return;
       }
       case Tag.Object: {
-        const n = b.readUInt32LE(this.pos);
-        this.pos += 4;
+        const n = this.#count(5);
         for (let i = 0; i < n; i++) {
-          this.pos += 4 + b.readUInt32LE(this.pos);
+          this.pos += 4 + this.#length();
           this.skip();
         }
         return;
       }
       default:
-        throw new TypeError(`corrupt record block: unknown value tag ${tag} at byte ${this.pos - 1}`);
+        throw corrupt(`unknown value tag ${tag}`, this.pos - 1);
     }
   }
 
   #raw(): string {
-    const n = this.buf.readUInt32LE(this.pos);
+    const n = this.#length();
     const s = this.buf.toString('utf8', this.pos + 4, this.pos + 4 + n);
     this.pos += 4 + n;
     return s;
   }
+}
+
+function corrupt(what: string, at: number): CorruptDataError {
+  return new CorruptDataError(`corrupt record block: ${what} at byte ${at}`);
 }
 
 function isPlainObject(v: object): boolean {

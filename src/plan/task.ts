@@ -129,6 +129,11 @@ export interface Task {
    * jobs over the same shuffle read instead of merging it again.
    */
   readonly keep?: boolean;
+  /**
+   * Set by the pool runner: the worker writes `Date.now()` into this Float64 cell when it starts
+   * the task, so a task timeout counts from then, not from when the task was queued.
+   */
+  readonly startedAt?: SharedArrayBuffer;
 }
 
 /** What a task sends back; `threadId` shows where it ran (0 is the main thread). */

@@ -1,10 +1,11 @@
-import { UserFunctionError } from '../errors.js';
+import { TaskCancelledError, UserFunctionError, WorkerError } from '../errors.js';
+import { log } from '../log.js';
 import { compareValues } from '../exec/compare.js';
 import { add } from '../functions.js';
 import { isSumUpdate, recognizeSplitCount } from '../plan/recognize.js';
-import type { TaskRunner } from '../exec/task-runner.js';
+import { taskOperator, type TaskRunner } from '../exec/task-runner.js';
 import type { StateResult } from '../exec/state-update.js';
-import type { Aggregator, FnRef, Partitioner, SinkDesc, SourceDesc, StateUpdate, Task } from '../plan/task.js';
+import type { Aggregator, FnRef, Partitioner, SinkDesc, SourceDesc, StateUpdate, Task, TaskResult } from '../plan/task.js';
 import type { LineageNode, PartitionPlan, ShuffleNode, StateNode, StateUpdateResult, WindowNode } from './lineage.js';
 
 /**
@@ -33,6 +34,7 @@ export class DAGScheduler {
   /** `add`, prepared for the tasks, for updates recognised as sums; prepared when first needed. */
   readonly #prepareSum: () => FnRef;
   #sum: FnRef | undefined;
+  readonly #maxFailures: number;
   /**
    * The reduce partitions of keyed shuffles that no job has merged yet, with the plans they are
    * in. Spark merges a shuffle's map outputs again in every job that reads them; a streaming batch
@@ -42,11 +44,19 @@ export class DAGScheduler {
   readonly #keepable = new WeakMap<SourceDesc, { plans: PartitionPlan[]; index: number }>();
   #nextStage = 0;
 
-  constructor(runner: TaskRunner, onTaskEnd: (info: TaskEndInfo) => void, fastPath = true, prepareSum: () => FnRef = () => add) {
+  /** `maxFailures`: attempts per task when its worker dies under it (Spark's `spark.task.maxFailures`). */
+  constructor(
+    runner: TaskRunner,
+    onTaskEnd: (info: TaskEndInfo) => void,
+    fastPath = true,
+    prepareSum: () => FnRef = () => add,
+    maxFailures = 4,
+  ) {
     this.#runner = runner;
     this.#onTaskEnd = onTaskEnd;
     this.#fastPath = fastPath;
     this.#prepareSum = prepareSum;
+    this.#maxFailures = maxFailures;
   }
 
   get parallelism(): number {
@@ -233,7 +243,10 @@ export class DAGScheduler {
    */
   async #runStage(tasks: Task[]): Promise<unknown[]> {
     const stageId = this.#nextStage++;
-    const results = await Promise.all(tasks.map((t) => this.#runner.run(t)));
+    const settled = await Promise.allSettled(tasks.map((t) => this.#attempt(t)));
+    const lost = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (lost) throw lost.reason;
+    const results = settled.map((r) => (r as PromiseFulfilledResult<TaskResult>).value);
     let failure: UserFunctionError | undefined;
     const values = results.map((r, i) => {
       this.#onTaskEnd({ stageId, partition: tasks[i].partition, threadId: r.threadId, ok: r.ok, kernel: tasks[i].kernel?.kind });
@@ -250,6 +263,28 @@ export class DAGScheduler {
     });
     if (failure) throw failure;
     return values;
+  }
+
+  /**
+   * Runs a task, again (on whichever worker is free: the dead one was replaced) when its worker
+   * died under it, up to `maxFailures` attempts in all, as Spark's TaskSetManager. A function
+   * that throws is its deterministic verdict on the input and fails at once; so does a
+   * cancellation. Tasks only read their inputs and write fresh blocks, so a retry sees what the
+   * first attempt saw.
+   */
+  async #attempt(task: Task): Promise<TaskResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#runner.run(task);
+      } catch (e) {
+        const retry = e instanceof WorkerError && !(e instanceof TaskCancelledError) && attempt < this.#maxFailures;
+        if (!retry) {
+          if (e instanceof WorkerError) e.noteAttempts(attempt);
+          throw e instanceof Error ? e : new WorkerError(taskOperator(task), String(e));
+        }
+        log.warn(`lost task ${task.partition} (${e.message}); retrying, attempt ${attempt + 1} of ${this.#maxFailures}`);
+      }
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { positiveInteger } from '../check-argument.js';
 import { IllegalArgumentError, IllegalStateError } from '../errors.js';
-import { InProcessRunner, PoolRunner, type TaskRunner } from '../exec/task-runner.js';
+import { InProcessRunner, PoolRunner, type PoolLimits, type TaskRunner } from '../exec/task-runner.js';
 import { add } from '../functions.js';
 import { setLogLevel } from '../log.js';
 import { parallelizeBlock } from '../memory/partitioned-block.js';
@@ -20,6 +20,22 @@ export interface SparkConf {
    * forces the generic path (for comparisons).
    */
   fastPath?: boolean;
+  /**
+   * Attempts per task when the worker running it dies (a crash, `process.exit`, `taskTimeout`,
+   * `workerMemoryLimitMB`), as Spark's `spark.task.maxFailures`; then the job fails with the last
+   * cause. A user function that throws fails at once. Default 4.
+   */
+  taskMaxFailures?: number;
+  /**
+   * Seconds a task may run on a worker before it fails with `CHISPA_ERR_TASK_TIMEOUT` and its
+   * worker is terminated and replaced (a `while (true) {}` function). Off by default; pools only.
+   */
+  taskTimeout?: number;
+  /**
+   * Heap cap of each worker thread in MB (V8 old generation; piscina's `resourceLimits`). A worker
+   * over it is stopped and its task fails with `CHISPA_ERR_WORKER_MEMORY`. Default: Node's. Pools only.
+   */
+  workerMemoryLimitMB?: number;
 }
 
 /** Receives scheduler events; every method is optional. */
@@ -64,7 +80,8 @@ export class SparkContext {
     this.appName = conf.appName ?? 'chispa';
     this.fastPath = conf.fastPath ?? true;
     const threads = parseMaster(this.master);
-    this.#runner = threads === 0 ? new InProcessRunner() : new PoolRunner(threads);
+    const limits = poolLimits(conf, threads);
+    this.#runner = threads === 0 ? new InProcessRunner() : new PoolRunner(threads, limits);
     this.defaultParallelism = this.#runner.parallelism;
     this.scheduler = new DAGScheduler(
       this.#runner,
@@ -73,6 +90,7 @@ export class SparkContext {
       },
       this.fastPath,
       () => this.prepareFunction(add, 'updateStateByKey'),
+      conf.taskMaxFailures ?? 4,
     );
   }
 
@@ -119,7 +137,15 @@ export class SparkContext {
     this.#listeners.delete(listener);
   }
 
-  /** Stops the worker pool. Idempotent. */
+  /**
+   * @internal Stops every running task now: their workers are terminated and replaced, and their
+   * jobs fail with `CHISPA_ERR_TASK_CANCELLED` (a stopping StreamingContext whose batch would not end).
+   */
+  cancelAllTasks(): void {
+    this.#runner.cancelAll();
+  }
+
+  /** Stops the worker pool, terminating tasks that are still running. Idempotent. */
   stop(): Promise<void> {
     this.#stopped ??= this.#runner.destroy();
     return this.#stopped;
@@ -174,6 +200,26 @@ export class SparkContext {
 
 /** Distinct function sources {@link SparkContext} keeps shipped. */
 const MAX_SHIPPED_SOURCES = 1000;
+
+/** The pool limits of `conf`, checked; they need worker threads. */
+function poolLimits(conf: SparkConf, threads: number): PoolLimits {
+  const positive = (name: string, v: number | undefined, integer: boolean) => {
+    if (v === undefined) return;
+    if (!(v > 0) || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+      throw new IllegalArgumentError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+    }
+    if (threads === 0 && name !== 'taskMaxFailures') {
+      throw new IllegalArgumentError(`${name} needs worker threads (master 'local[N]'); under 'local' tasks run on the main thread`);
+    }
+  };
+  positive('taskMaxFailures', conf.taskMaxFailures, true);
+  positive('taskTimeout', conf.taskTimeout, false);
+  positive('workerMemoryLimitMB', conf.workerMemoryLimitMB, true);
+  return {
+    ...(conf.taskTimeout !== undefined ? { taskTimeoutMs: conf.taskTimeout * 1000 } : {}),
+    ...(conf.workerMemoryLimitMB !== undefined ? { workerMemoryLimitMB: conf.workerMemoryLimitMB } : {}),
+  };
+}
 
 /** Threads for a master string: 0 for `local` (in-process), N for `local[N]`, cores for `local[*]`. */
 function parseMaster(master: string): number {

@@ -52,6 +52,12 @@ export class LineSplitter {
     if (start < n) this.#out.append(chunk, start, n);
   }
 
+  /** The stream broke: a final unterminated line is dropped, not emitted. */
+  abort(): void {
+    this.#afterCR = false;
+    this.#out.discardOpenLine();
+  }
+
   /** End of stream: a final unterminated line is emitted. */
   end(): void {
     this.#afterCR = false;

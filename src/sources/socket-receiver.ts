@@ -42,6 +42,14 @@ export interface ReceiverStats {
   truncatedLines: number;
   /** Times reading paused because unprocessed lines filled the buffer (backpressure). */
   pauses: number;
+  /** Connections that broke with an error (a reset) rather than a clean end of stream. */
+  resets: number;
+  /** Successful connects after the first. */
+  reconnects: number;
+  /** Unterminated lines dropped because their connection broke (a reset) mid-line. */
+  droppedPartialLines: number;
+  /** Lines that are not valid UTF-8 (kept; tasks decode them with U+FFFD). Counted as batches are cut. */
+  invalidUtf8Lines: number;
 }
 
 /**
@@ -69,6 +77,7 @@ export class SocketReceiver {
   readonly #backpressure: SocketReceiverOptions['backpressure'];
   readonly #onError: SocketReceiverOptions['onError'];
   #paused = 0; // times reading was paused for backpressure
+  #resets = 0;
   #unsubscribe: (() => void) | undefined;
   readonly #limiter: RateLimiter | undefined;
   /** Bytes read past the rate limit, waiting for permits; the socket is paused meanwhile. */
@@ -133,6 +142,10 @@ export class SocketReceiver {
       bytes: s.bytes,
       truncatedLines: s.truncatedLines,
       pauses: this.#paused,
+      resets: this.#resets,
+      reconnects: Math.max(0, this.#connects - 1),
+      droppedPartialLines: s.droppedLines,
+      invalidUtf8Lines: s.invalidUtf8Lines,
     };
   }
 
@@ -164,15 +177,23 @@ export class SocketReceiver {
       lastError = err;
     });
     socket.on('close', () => {
-      // Emit a final unterminated line. Done on every close, not only a clean end: the builder
-      // would otherwise glue the next connection's first bytes onto this line. Bytes held back by
-      // the rate limit were read, so they go in first: nothing accepted is dropped.
+      // A clean end of stream counts its final unterminated line, as Spark's readLine does (and so
+      // does stop()). A connection that broke (a reset) was cut mid-line: what arrived of that
+      // line is not a record, and Spark's receiver drops what it was reading too. Either way the
+      // line is closed here, so the next connection's first bytes start a line of their own.
+      // Bytes held back by the rate limit were read, so they go in first: nothing accepted is
+      // dropped.
       if (this.#held?.socket === socket) {
         clearTimeout(this.#heldTimer);
         splitter.write(this.#held.rest);
         this.#held = undefined;
       }
-      splitter.end();
+      if (wasConnected && lastError && !this.#stopping) {
+        this.#resets++;
+        splitter.abort();
+      } else {
+        splitter.end();
+      }
       this.#connected = false;
       if (this.#socket === socket) this.#socket = undefined;
       if (this.#stopping) return;

@@ -14,6 +14,13 @@ export interface RecoveryOptions {
    * count). Without this, such state is an error. The program's operators then start empty.
    */
   dropState?: readonly string[];
+  /**
+   * When the directory holds checkpoints but none can be read, start from empty state instead of
+   * failing with `CHISPA_ERR_CHECKPOINT`; the damaged checkpoints are renamed
+   * `damaged-checkpoint-<time>` and kept. Default false: a damaged directory is never silently
+   * replaced by an empty state.
+   */
+  startFresh?: boolean;
 }
 
 /** A checkpoint that was written: for metrics. */
@@ -71,18 +78,20 @@ export class Checkpointing {
 
   /**
    * After batch `time` has run: writes a checkpoint when one is due, or when `final` (the last
-   * batch of a graceful stop, so a restart continues exactly after it).
+   * batch of a graceful stop, so a restart continues exactly after it). A write that fails is the
+   * batch's failure (returned, a CheckpointError with the errno); the previous checkpoint stays,
+   * and so do the write-ahead logs it does not cover.
    */
-  batchDone(time: number, final = false): void {
+  batchDone(time: number, final = false): Error | undefined {
     if (this.#stateful.length === 0) {
       // Nothing to restore, so nothing to keep logs for once the batch has run.
       for (const i of this.#inputs) i.checkpointed(time);
-      return;
+      return undefined;
     }
     const positions = this.#positions.get(time);
     for (const t of this.#positions.keys()) if (t <= time) this.#positions.delete(t);
     // As Spark's DStream: checkpoints at the multiples of the interval counted from the zero time.
-    if (!positions || (!final && (time - this.zeroTime) % this.#intervalMs !== 0)) return;
+    if (!positions || (!final && (time - this.zeroTime) % this.#intervalMs !== 0)) return undefined;
     const operators = this.#stateful.flatMap((s) => {
       const saved = s.snapshot();
       return saved ? [{ id: s.id, kind: s.kind, ...saved }] : [];
@@ -93,11 +102,12 @@ export class Checkpointing {
       const durationMs = performance.now() - started;
       log.debug(`checkpoint ${path} written in ${durationMs.toFixed(0)} ms`);
       if (this.#onWritten) this.#onWritten({ batchTime: time, durationMs, bytes: sizeOf(path) });
-      for (const i of this.#inputs) i.checkpointed(time);
     } catch (e) {
-      // A failed write keeps the previous checkpoint; the stream goes on.
-      log.error(`checkpoint for batch ${time} could not be written: ${e instanceof Error ? e.message : String(e)}`);
+      // The previous checkpoint stays; the stream goes on and the next due checkpoint tries again.
+      return e instanceof Error ? e : new Error(String(e));
     }
+    for (const i of this.#inputs) i.checkpointed(time);
+    return undefined;
   }
 
   /** Puts a checkpoint's state and positions into today's graph, by stable id. */

@@ -27,15 +27,17 @@ export class JobScheduler {
   readonly #clock: Clock;
   readonly #bus: StreamingListenerBus;
   readonly #onError: (error: Error) => void;
-  readonly #onBatchDone: (time: number) => void;
+  /** After a batch's jobs: its checkpoint, if one is due; an error returned fails the batch. */
+  readonly #onBatchDone: (time: number) => Error | undefined;
   readonly #queue: JobSet[] = [];
   #running: Promise<void> | undefined;
+  #cancelled = false;
 
   constructor(opts: {
     clock: Clock;
     bus: StreamingListenerBus;
     onError: (error: Error) => void;
-    onBatchDone: (time: number) => void;
+    onBatchDone: (time: number) => Error | undefined;
   }) {
     this.#clock = opts.clock;
     this.#bus = opts.bus;
@@ -52,6 +54,12 @@ export class JobScheduler {
   /** Drops batches not started yet (non-graceful stop). */
   discardPending(): void {
     this.#queue.length = 0;
+  }
+
+  /** Stopping for good: drops pending batches and skips the running batch's jobs not started yet. */
+  cancel(): void {
+    this.#cancelled = true;
+    this.discardPending();
   }
 
   /** Resolves when every submitted batch has finished. */
@@ -72,18 +80,24 @@ export class JobScheduler {
     const ops = pendingOps(set);
     this.#bus.post('onBatchStarted', batchInfo(set, ops, { start }));
     const failures: Error[] = [];
+    const seen = new Set<unknown>();
     if (set.generationError) {
       failures.push(set.generationError);
       for (const [id, op] of ops) ops.set(id, withEnd(op, undefined, undefined, failureReason(set.generationError)));
     } else {
       for (const job of set.jobs) {
+        if (this.#cancelled) break;
         try {
           await job();
         } catch (e) {
-          failures.push(asBatchError(e));
+          // A batch's state update runs once and every output over it awaits that one result:
+          // its failure reaches each of them as the same error, reported once.
+          if (!seen.has(e)) failures.push(asBatchError(e));
+          seen.add(e);
         }
       }
       for (const out of set.outputs) {
+        if (this.#cancelled) break;
         const started = withEnd(ops.get(out.id)!, this.#clock.now());
         ops.set(out.id, started);
         this.#bus.post('onOutputOperationStarted', started);
@@ -92,7 +106,9 @@ export class JobScheduler {
           await out.run();
         } catch (e) {
           const err = asBatchError(e);
-          failures.push(err);
+          // Each output operation reports its failure; the batch reports a shared cause once.
+          if (!seen.has(e)) failures.push(err);
+          seen.add(e);
           reason = failureReason(err);
         }
         const done = withEnd(started, started.startTime, this.#clock.now(), reason);
@@ -100,9 +116,10 @@ export class JobScheduler {
         this.#bus.post('onOutputOperationCompleted', done);
       }
     }
+    const checkpointFailure = this.#onBatchDone(set.time);
+    if (checkpointFailure) failures.push(checkpointFailure);
     const end = this.#clock.now();
     for (const f of failures) this.#onError(f);
-    this.#onBatchDone(set.time);
     this.#bus.post('onBatchCompleted', batchInfo(set, ops, { start, end, failures }));
   }
 }

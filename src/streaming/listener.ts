@@ -1,3 +1,4 @@
+import type { ReceiverStats } from '../sources/socket-receiver.js';
 /**
  * Spark's streaming listener interface and the info objects it hands out, with Spark's names
  * (`org.apache.spark.streaming.scheduler`). Times are epoch milliseconds, delays milliseconds.
@@ -135,6 +136,11 @@ export interface ReceiverInfo {
   readonly lastError: string;
   /** When; -1 when nothing has. */
   readonly lastErrorTime: number;
+  /**
+   * The receiver's counters when the error was posted (chispa's addition): resets, reconnects,
+   * partial lines dropped, truncated and invalid UTF-8 lines, as `receiverStats()` gives them.
+   */
+  readonly stats?: ReceiverStats;
 }
 
 /** Spark's StreamingListenerStreamingStarted. */

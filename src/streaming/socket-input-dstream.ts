@@ -45,9 +45,17 @@ export class SocketInputDStream extends LineBatchInputDStream {
     this.#opts = opts;
   }
 
-  /** Receiver counters: connection state, lines and bytes received, lines truncated. */
+  /**
+   * Receiver counters: connection state, lines and bytes received, and the anomalies it survived
+   * (lines truncated, resets, reconnects, partial lines dropped, invalid UTF-8 lines).
+   */
   receiverStats(): ReceiverStats {
-    return this.#receiver?.stats ?? { connected: false, connects: 0, lines: 0, bytes: 0, truncatedLines: 0, pauses: 0 };
+    return (
+      this.#receiver?.stats ?? {
+        connected: false, connects: 0, lines: 0, bytes: 0, truncatedLines: 0, pauses: 0,
+        resets: 0, reconnects: 0, droppedPartialLines: 0, invalidUtf8Lines: 0,
+      }
+    );
   }
 
   /** Spark's ReceiverInfo of this input's receiver; undefined before start. */
@@ -102,6 +110,7 @@ export class SocketInputDStream extends LineBatchInputDStream {
           lastErrorMessage: message,
           lastError: error ? String(error) : message,
           lastErrorTime: Date.now(),
+          stats: this.receiverStats(),
         }),
     });
     this.#info = {

@@ -44,6 +44,12 @@ export interface StreamingContextOptions {
   stopGracefullyOnShutdown?: boolean;
   /** `spark.streaming.gracefulStopTimeout`, in seconds: how long a graceful stop waits. Default 10 × the batch interval. */
   gracefulStopTimeout?: number;
+  /**
+   * Seconds `stop()` waits for the running batch to finish; then its tasks are terminated (their
+   * workers replaced) and the batch fails with `CHISPA_ERR_TASK_CANCELLED`, so `stop()` resolves
+   * even under a function that never returns. Default 10.
+   */
+  stopTimeout?: number;
 }
 
 /**
@@ -96,6 +102,7 @@ export class StreamingContext {
   /** The batch a graceful stop generates last; its completion writes a final checkpoint. */
   #finalBatch: number | undefined;
   #removeShutdownHook: (() => void) | undefined;
+  readonly #stopTimeoutMs: number;
   /** The batch time of the checkpoint this context was recovered from. */
   #recoveredAt: number | undefined;
   static readonly #active = new Set<StreamingContext>();
@@ -112,13 +119,16 @@ export class StreamingContext {
     if (opts.gracefulStopTimeout !== undefined && !(opts.gracefulStopTimeout > 0)) {
       throw new IllegalArgumentError(`gracefulStopTimeout must be a positive number of seconds, got ${opts.gracefulStopTimeout}`);
     }
+    if (opts.stopTimeout !== undefined && !(opts.stopTimeout >= 0)) throw new IllegalArgumentError(`stopTimeout must be a number of seconds >= 0, got ${opts.stopTimeout}`);
+    this.#stopTimeoutMs = (opts.stopTimeout ?? 10) * 1000;
     this.#scheduler = new JobScheduler({
       clock: this.#clock,
       bus: this.listenerBus,
       onError: (e) => this.#reportError(e),
       onBatchDone: (t) => {
-        this.#checkpointing?.batchDone(t, t === this.#finalBatch);
+        const failure = this.#checkpointing?.batchDone(t, t === this.#finalBatch);
         this.graph.forget(t);
+        return failure;
       },
     });
   }
@@ -145,7 +155,7 @@ export class StreamingContext {
    * ```
    */
   static getOrCreate(checkpointPath: string, setupFn: () => StreamingContext, opts: RecoveryOptions = {}): StreamingContext {
-    const cp = readLatestCheckpoint(checkpointPath);
+    const cp = readLatestCheckpoint(checkpointPath, { startFresh: opts.startFresh ?? false });
     const ssc = setupFn();
     if (!(ssc instanceof StreamingContext)) throw new IllegalArgumentError('getOrCreate: setupFn must return a StreamingContext');
     if (ssc.#checkpointDir === undefined) ssc.checkpoint(checkpointPath);
@@ -277,10 +287,26 @@ export class StreamingContext {
     }
     this.#state = 'ACTIVE';
     StreamingContext.#active.add(this);
+    // As Spark's: the listeners hear the context start before its receivers do.
     this.#startTime = Date.now();
     this.listenerBus.post('onStreamingStarted', { time: this.#startTime });
     if (this.#opts.stopGracefullyOnShutdown) this.#removeShutdownHook = installShutdownHook(() => this.stop(true, true));
-    for (const input of this.graph.inputs) input.start();
+    const started: { stop(): Promise<void> }[] = [];
+    try {
+      for (const input of this.graph.inputs) {
+        input.start();
+        started.push(input);
+      }
+    } catch (e) {
+      // A start that fails (a write-ahead log directory on a read-only mount) leaves the context
+      // as it was: not active, its inputs stopped, startable again once the cause is fixed.
+      for (const input of started) void input.stop();
+      this.#removeShutdownHook?.();
+      this.#removeShutdownHook = undefined;
+      this.#state = 'INITIALIZED';
+      StreamingContext.#active.delete(this);
+      throw e;
+    }
     this.graph.remember(this.#rememberMs);
     const now = this.#clock.now();
     let next = (Math.floor(now / this.batchDurationMs) + 1) * this.batchDurationMs;
@@ -320,8 +346,8 @@ export class StreamingContext {
         await Promise.all(this.graph.inputs.map((i) => i.stop()));
         this.#scheduler.discardPending();
       }
-      // Past the timeout the batch still running is not waited for either.
-      if (!timedOut) await this.#scheduler.idle();
+      // Past the graceful timeout the batch still running is cancelled at once.
+      await this.#idleWithin(timedOut ? 0 : this.#stopTimeoutMs);
     }
     for (const input of this.graph.inputs) input.dispose();
     if (stopSparkContext) await this.sparkContext.stop();
@@ -356,6 +382,22 @@ export class StreamingContext {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Waits for the running batch up to `ms`, then cancels it: its remaining jobs are skipped and
+   * its running tasks terminated, so the wait ends however the user's functions behave.
+   */
+  async #idleWithin(ms: number): Promise<void> {
+    const idle = this.#scheduler.idle();
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([idle.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms)))]);
+    clearTimeout(timer);
+    if (!late) return;
+    log.warn(`stop: the running batch did not finish within ${ms / 1000} s; cancelling its tasks`);
+    this.#scheduler.cancel();
+    this.sparkContext.cancelAllTasks();
+    await idle;
   }
 
   /** Resolves when the context stops; rejects with the first error a batch reported. */
