@@ -18,16 +18,20 @@
  */
 export { add, pairWith, words } from './functions.js';
 export {
+  AsyncFunctionError,
+  CheckpointError,
   ChispaError,
   ClosureCaptureError,
+  CorruptBlockError,
   FunctionSourceError,
   IllegalArgumentError,
   IllegalStateError,
   NotAPairError,
   UserFunctionError,
+  WorkerError,
 } from './errors.js';
 export type { State } from './exec/state.js';
-export type { LogLevel } from './log.js';
+export { setLogSink, stderrSink, type LogLevel, type LogRecord, type LogSink } from './log.js';
 export type { TaskEndInfo } from './rdd/dag-scheduler.js';
 export { RDD, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
 export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-context.js';

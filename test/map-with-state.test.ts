@@ -101,7 +101,7 @@ describe.each(MASTERS)('mapWithState under %s', (master) => {
       await waitFor(() => failures.length === 1, 'the batch');
       await ssc.stop(false);
       const e = await err;
-      expect(e.code).toBe('CHISPA_ERR_USER_FUNCTION');
+      expect(e.code).toBe('CHISPA_ERR_ILLEGAL_STATE');
       expect(e.operator).toBe('mapWithState');
       expect(e.message).toContain(message);
     }

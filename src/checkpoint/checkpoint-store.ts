@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import { Manifest, OperatorState, PartFile, SourceState } from '../layouts/generated/checkpoint_generated.js';
 import { StatePartition } from '../layouts/generated/chispa/checkpoint/state-partition.js';
+import { CheckpointError } from '../errors.js';
 import { log } from '../log.js';
 import { fsyncDir, writeDurably } from './durable-write.js';
 import { frame, frameChecksum, unframe } from './frame.js';
@@ -102,7 +103,7 @@ export function readLatestCheckpoint(dir: string): LoadedCheckpoint | undefined 
 
 function readCheckpoint(path: string): LoadedCheckpoint {
   const m = Manifest.getRootAsManifest(new flatbuffers.ByteBuffer(readFramed(join(path, 'manifest.chk'))));
-  if (m.formatVersion() !== FORMAT_VERSION) throw new Error(`unknown checkpoint format ${m.formatVersion()}`);
+  if (m.formatVersion() !== FORMAT_VERSION) throw new CheckpointError(path, `unknown checkpoint format ${m.formatVersion()}`);
   const checks = new Map<string, { bytes: number; checksum: number }>();
   for (let i = 0; i < m.filesLength(); i++) {
     const f = m.files(i)!;
@@ -113,8 +114,8 @@ function readCheckpoint(path: string): LoadedCheckpoint {
     const check = checks.get(name);
     // The frame's own checksum (verified with the payload below) must be the one the manifest
     // recorded: a file swapped in from another checkpoint is caught too.
-    if (!check || check.bytes !== file.length || check.checksum !== frameChecksum(file)) throw new Error(`${name} does not match the manifest`);
-    const part = StatePartition.getRootAsStatePartition(new flatbuffers.ByteBuffer(payloadOf(name, file)));
+    if (!check || check.bytes !== file.length || check.checksum !== frameChecksum(file)) throw new CheckpointError(join(path, name), 'does not match the manifest');
+    const part = StatePartition.getRootAsStatePartition(new flatbuffers.ByteBuffer(payloadOf(join(path, name), file)));
     const data = part.dataArray()!;
     const sab = new SharedArrayBuffer(data.length);
     new Uint8Array(sab).set(data);
@@ -221,9 +222,9 @@ function readFramed(path: string): Uint8Array {
   return payloadOf(path, readFileSync(path));
 }
 
-function payloadOf(name: string, file: Buffer): Uint8Array {
+function payloadOf(path: string, file: Buffer): Uint8Array {
   const r = unframe(file);
-  if ('damaged' in r) throw new Error(`${name}: ${r.damaged}`);
+  if ('damaged' in r) throw new CheckpointError(path, r.damaged);
   return r.payload;
 }
 

@@ -1,5 +1,6 @@
 import { threadId } from 'node:worker_threads';
-import type { Task, TaskResult } from '../plan/task.js';
+import { reportError } from '../errors.js';
+import { taskOperator, type Task, type TaskResult } from '../plan/task.js';
 import { buildChain, OperatorFailure, PartitionDone } from './pipeline.js';
 import { readSource, sourceCount } from './read-source.js';
 import { createSink } from './sinks.js';
@@ -30,14 +31,7 @@ export function runTask(task: Task): TaskResult {
     }
     return { ok: true, threadId, value: block ?? sink.result(), ...(kept ? { kept } : {}) };
   } catch (e) {
-    const op = e instanceof OperatorFailure ? e.op : 'task';
-    const original = e instanceof OperatorFailure ? e.original : e;
-    const err = original instanceof Error ? original : new Error(String(original));
-    const code = (err as { code?: unknown }).code;
-    return {
-      ok: false,
-      threadId,
-      error: { op, name: err.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) },
-    };
+    const op = e instanceof OperatorFailure ? e.op : taskOperator(task);
+    return { ok: false, threadId, error: reportError(op, e instanceof OperatorFailure ? e.original : e) };
   }
 }

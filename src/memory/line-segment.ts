@@ -7,6 +7,7 @@
  * whole segment, and a header inside the buffer lets a worker read counts that the main thread
  * wrote without a second message.
  */
+import { CorruptBlockError } from '../errors.js';
 
 const MAGIC = 0x42534843; // 'CHSB' little-endian
 const VERSION = 1;
@@ -48,7 +49,7 @@ export class LineSegmentView {
     this.sab = sab;
     this.header = new Int32Array(sab, 0, HEADER_INTS);
     if (this.header[H_MAGIC] !== MAGIC || this.header[H_VERSION] !== VERSION) {
-      throw new TypeError('not a chispa line segment (bad magic or version)');
+      throw new CorruptBlockError('not a chispa line segment (bad magic or version)');
     }
     const lineCapacity = this.header[H_LINE_CAPACITY];
     this.offsets = new Int32Array(sab, HEADER_INTS * 4, lineCapacity + 1);

@@ -1,3 +1,4 @@
+import { CorruptBlockError } from '../errors.js';
 import { ValueReader, ValueWriter } from './value-codec.js';
 
 /**
@@ -45,9 +46,9 @@ export class BlockSection {
 
   constructor(sab: SharedArrayBuffer, partition: number) {
     const ints = new Int32Array(sab, 0, HEADER_INTS);
-    if (ints[0] !== MAGIC || ints[1] !== VERSION) throw new TypeError('not a chispa partitioned block');
+    if (ints[0] !== MAGIC || ints[1] !== VERSION) throw new CorruptBlockError('not a chispa partitioned block (bad magic or version)');
     const p = ints[2];
-    if (partition < 0 || partition >= p) throw new RangeError(`block has ${p} sections, asked for ${partition}`);
+    if (partition < 0 || partition >= p) throw new CorruptBlockError(`block has ${p} sections, asked for ${partition}`);
     const index = new Int32Array(sab, HEADER_INTS * 4, 2 * p + 1);
     const start = dataStart(p);
     this.count = index[p + 1 + partition];

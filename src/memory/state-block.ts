@@ -1,3 +1,4 @@
+import { CorruptBlockError } from '../errors.js';
 import { ValueReader, ValueWriter } from './value-codec.js';
 
 /**
@@ -125,7 +126,7 @@ export function* readStateBlock(sab: SharedArrayBuffer): Generator<[unknown, unk
 
 function checkedHeader(sab: SharedArrayBuffer): Int32Array {
   const header = new Int32Array(sab, 0, HEADER_BYTES / 4);
-  if (header[H_MAGIC] !== MAGIC || header[H_VERSION] !== VERSION) throw new TypeError('not a chispa state block');
+  if (header[H_MAGIC] !== MAGIC || header[H_VERSION] !== VERSION) throw new CorruptBlockError('not a chispa state block (bad magic or version)');
   return header;
 }
 

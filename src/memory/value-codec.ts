@@ -1,3 +1,4 @@
+import { CorruptBlockError } from '../errors.js';
 import { deserialize, serialize } from 'node:v8';
 
 /**
@@ -290,7 +291,7 @@ export class ValueReader {
         return v;
       }
       default:
-        throw new TypeError(`corrupt record block: unknown value tag ${tag} at byte ${this.pos - 1}`);
+        throw new CorruptBlockError(`corrupt record block: unknown value tag ${tag} at byte ${this.pos - 1}`);
     }
   }
 
@@ -332,7 +333,7 @@ export class ValueReader {
         return;
       }
       default:
-        throw new TypeError(`corrupt record block: unknown value tag ${tag} at byte ${this.pos - 1}`);
+        throw new CorruptBlockError(`corrupt record block: unknown value tag ${tag} at byte ${this.pos - 1}`);
     }
   }
 

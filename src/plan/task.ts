@@ -1,3 +1,4 @@
+import type { ErrorReport } from '../errors.js';
 import type { ShippedFunction } from './ship.js';
 
 /**
@@ -137,5 +138,26 @@ export type TaskResult =
   | {
       readonly ok: false;
       readonly threadId: number;
-      readonly error: { readonly op: string; readonly name: string; readonly message: string; readonly stack?: string; readonly code?: string };
+      readonly error: ErrorReport;
     };
+
+/** Names of the sinks that are actions, as the user called them. */
+const ACTION_NAMES: Partial<Record<SinkDesc['kind'], string>> = {
+  collect: 'collect',
+  materialize: 'persist',
+  count: 'count',
+  take: 'take',
+  sampleKeys: 'sortBy',
+  saveText: 'saveAsTextFile',
+};
+
+/**
+ * The operator a failure of `task` is blamed on when no operator raised it (a worker that could
+ * not send its result, a corrupt source block): its sink's operator, or its last operation's.
+ */
+export function taskOperator(task: Task): string {
+  const sink = task.sink;
+  if (sink.kind === 'shuffle') return sink.agg.op;
+  if (sink.kind === 'updateState' || sink.kind === 'mergeWindow') return sink.op;
+  return task.ops.at(-1)?.op ?? ACTION_NAMES[sink.kind] ?? sink.kind;
+}
