@@ -198,7 +198,7 @@ export function reportError(op: string, thrown: unknown): ErrorReport {
     const code = (thrown as { code?: unknown }).code;
     return { op, name: thrown.name, message: thrown.message, stack: thrown.stack, ...(typeof code === 'string' ? { code } : {}) };
   }
-  return { op, name: 'Error', message: `threw a value that is not an Error: ${shortDescription(thrown)}`, notAnError: true };
+  return { op, name: 'Error', message: `threw or rejected with a value that is not an Error: ${shortDescription(thrown)}`, notAnError: true };
 }
 
 /**
@@ -228,5 +228,5 @@ export function reviveError(r: ErrorReport): ChispaError {
 export function asOperatorError(operator: string, e: unknown): ChispaError {
   if (e instanceof ChispaError) return e;
   if (e instanceof Error) return new UserFunctionError(operator, e.message, { cause: e });
-  return new UserFunctionError(operator, `threw a value that is not an Error: ${shortDescription(e)}`, { cause: e });
+  return new UserFunctionError(operator, `threw or rejected with a value that is not an Error: ${shortDescription(e)}`, { cause: e });
 }

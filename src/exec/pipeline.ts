@@ -1,4 +1,4 @@
-import { NotAPairError } from '../errors.js';
+import { IllegalStateError, NotAPairError } from '../errors.js';
 import { compileFunction } from '../plan/ship.js';
 import type { FnRef, NarrowOp } from '../plan/task.js';
 import { fuse, isElementOp, notAPromise, type ElementOp } from './fuse.js';
@@ -122,6 +122,9 @@ function stage(op: Exclude<NarrowOp, ElementOp>, next: Consumer, partition: numb
       };
     case 'joinRows':
       return { push: (x) => joinRows(op.join, x as [unknown, unknown[][]], next), end: () => next.end() };
+    case 'mapAsync':
+      // run-task.ts cuts a task's operations at every mapAsync and awaits it between the runs.
+      throw new IllegalStateError(`${name}: an awaited operation cannot run inside a synchronous chain`, { operator: name });
   }
 }
 

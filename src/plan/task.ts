@@ -21,7 +21,12 @@ export type NarrowOp =
   /** Tags a pair's value with the side it comes from, ahead of a cogroup shuffle. */
   | { readonly kind: 'tagSide'; readonly side: number; readonly sides: number; readonly op: string }
   /** Expands cogrouped `[k, [vs0, vs1]]` into the rows of a join of the given kind. */
-  | { readonly kind: 'joinRows'; readonly join: 'inner' | 'left' | 'right' | 'full'; readonly op: string };
+  | { readonly kind: 'joinRows'; readonly join: 'inner' | 'left' | 'right' | 'full'; readonly op: string }
+  /**
+   * mapAsync / flatMapAsync: the partition's records so far are awaited through `fn`, at most
+   * `concurrency` calls at a time, in order; the task runs asynchronously from here on.
+   */
+  | { readonly kind: 'mapAsync'; readonly fn: FnRef; readonly op: string; readonly flat: boolean; readonly concurrency: number };
 
 /** How a shuffle map task combines records before they leave it, and how reducers merge them. */
 export type Aggregator =
