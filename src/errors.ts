@@ -20,7 +20,9 @@ export class ChispaError extends Error {
   /** The operator that failed (`map`, `reduceByKey`, `pprint`, …), where one did. */
   readonly operator?: string;
   constructor(message: string, options?: ChispaErrorOptions) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    const op = options?.operator;
+    // The message starts with the operator, as Spark's do, whether or not the caller wrote it.
+    super(op === undefined || message.startsWith(`${op}: `) ? message : `${op}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     // From the class actually constructed, so a subclass needs no constructor to get its code,
     // and an error revived from a worker's report (see `reviveError`) gets the right one.
     const cls = new.target as typeof ChispaError;

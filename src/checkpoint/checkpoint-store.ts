@@ -86,17 +86,27 @@ export function writeCheckpoint(dir: string, cp: Checkpoint, keep = 3): string {
 }
 
 /**
- * The newest sound checkpoint under `dir`, or undefined. A damaged or truncated one is reported
- * and skipped for the one before it.
+ * The newest sound checkpoint under `dir`, or undefined when there is none. A damaged or
+ * truncated one is reported and skipped for the one before it.
+ *
+ * @throws CheckpointError when there are checkpoints but none can be read (as Spark's
+ *   CheckpointReader fails rather than silently starting over without the state).
  */
 export function readLatestCheckpoint(dir: string): LoadedCheckpoint | undefined {
-  for (const name of listCheckpoints(dir)) {
+  const names = listCheckpoints(dir);
+  let last: unknown;
+  for (const name of names) {
     const path = join(dir, name);
     try {
       return readCheckpoint(path);
     } catch (e) {
+      last = e;
       log.warn(`checkpoint ${path} is damaged (${e instanceof Error ? e.message : String(e)}); trying the previous one`);
     }
+  }
+  if (names.length > 0) {
+    const why = last instanceof Error ? last.message : String(last);
+    throw new CheckpointError(dir, `none of its ${names.length} checkpoints can be read (the oldest: ${why})`, { cause: last });
   }
   return undefined;
 }
