@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, SparkContext, StateSpec, StreamingContext, type DStream, type State } from '../src/index.js';
 import { rejection, thrown } from './helpers/errors.js';
+import { captureLog } from './helpers/log.js';
 import { MASTERS, runBatches, sorted, waitFor } from './helpers/streaming.js';
 
 // mapWithState with Spark's semantics: called per record of keys with data and once per timed-out
@@ -96,10 +97,15 @@ describe.each(MASTERS)('mapWithState under %s', (master) => {
       words(ssc, [['a']]).mapWithState(StateSpec.function(fn)).foreachRDD(async (rdd) => void (await rdd.count()));
       ssc.addStreamingListener({ onBatchCompleted: (i) => void failures.push([...i.failures]) });
       const err = rejection(ssc.awaitTermination());
+      // The state commit fails, and so does the output that reads the state: the first failure
+      // rejects awaitTermination, the second, with nobody awaiting any more, is logged.
+      const log = captureLog();
       ssc.start();
       clock.advance(1000);
       await waitFor(() => failures.length === 1, 'the batch');
       await ssc.stop(false);
+      log.restore();
+      expect(log.messages()).toEqual([`batch failed: mapWithState: ${message.startsWith('State') ? '' : 'requirement failed: '}${message}`]);
       const e = await err;
       expect(e.code).toBe('CHISPA_ERR_ILLEGAL_STATE');
       expect(e.operator).toBe('mapWithState');
