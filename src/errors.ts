@@ -146,6 +146,20 @@ export class WorkerError extends ChispaError {
 }
 coded(WorkerError);
 
+/** An output operation could not write its files (`saveAsTextFile`): `path` is where, `cause` the file system's error. */
+export class OutputError extends ChispaError {
+  static override readonly code = 'CHISPA_ERR_OUTPUT';
+  declare readonly code: 'CHISPA_ERR_OUTPUT';
+  declare readonly operator: string;
+  /** The file or directory that could not be written. */
+  readonly path: string;
+  constructor(operator: string, path: string, cause: unknown) {
+    super(`${operator}: cannot write ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { operator, cause });
+    this.path = path;
+  }
+}
+coded(OutputError);
+
 /** A checkpoint file is damaged or unreadable. `path` is the file; the message says why. */
 export class CheckpointError extends ChispaError {
   static override readonly code = 'CHISPA_ERR_CHECKPOINT';

@@ -27,6 +27,7 @@ export {
   IllegalArgumentError,
   IllegalStateError,
   NotAPairError,
+  OutputError,
   UserFunctionError,
   WorkerError,
 } from './errors.js';

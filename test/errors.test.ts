@@ -183,6 +183,20 @@ const triggers: Record<string, readonly Trigger[]> = {
   CHISPA_ERR_WORKER: [
     { what: 'records that cannot be cloned back from a worker', operator: 'map', masters: ['local[2]'], raise: (sc) => rejection(sc.parallelize([1, 2], 2).map((x) => () => x).collect()) },
   ],
+  CHISPA_ERR_OUTPUT: [
+    {
+      what: 'saveAsTextFile under a path whose parent is a file',
+      operator: 'saveAsTextFile',
+      raise: async (sc) => {
+        const file = join(mkdtempSync(join(tmp, 'out-')), 'a-file');
+        writeFileSync(file, '');
+        const err = await rejection(sc.parallelize(['x']).saveAsTextFile(join(file, 'out')));
+        expect(err.path).toBe(join(file, 'out'));
+        expect(err.cause.code).toMatch(/^E[A-Z]+$/); // the file system's own error, kept as the cause
+        return err;
+      },
+    },
+  ],
   CHISPA_ERR_CHECKPOINT: [
     {
       what: 'getOrCreate over a directory whose checkpoints are all damaged',
