@@ -206,13 +206,22 @@ export interface ErrorReport {
   readonly code?: string;
   /** Whether the thrown value was not an Error at all (`throw 'x'`, a rejection with `{}`). */
   readonly notAnError?: boolean;
+  /** The thrown value's own string `path` (an OutputError's, or Node's file system errors'). */
+  readonly path?: string;
 }
 
 /** `thrown` (anything a user function threw or rejected with) as an {@link ErrorReport}. */
 export function reportError(op: string, thrown: unknown): ErrorReport {
   if (thrown instanceof Error) {
-    const code = (thrown as { code?: unknown }).code;
-    return { op, name: thrown.name, message: thrown.message, stack: thrown.stack, ...(typeof code === 'string' ? { code } : {}) };
+    const { code, path } = thrown as { code?: unknown; path?: unknown };
+    return {
+      op,
+      name: thrown.name,
+      message: thrown.message,
+      stack: thrown.stack,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof path === 'string' ? { path } : {}),
+    };
   }
   return { op, name: 'Error', message: `threw or rejected with a value that is not an Error: ${shortDescription(thrown)}`, notAnError: true };
 }
@@ -226,11 +235,14 @@ export function reportError(op: string, thrown: unknown): ErrorReport {
 export function reviveError(r: ErrorReport): ChispaError {
   const cls = r.code === undefined || r.code === UserFunctionError.code ? undefined : classes.get(r.code);
   if (cls) {
+    // Built without the class's own constructor (its arguments stayed on the worker): the code
+    // and name come from the class, the fields that travel (`path`) are set here.
     const err = Reflect.construct(ChispaError, [r.message, { operator: r.op }], cls) as ChispaError;
     if (r.stack) err.stack = r.stack;
+    if (r.path !== undefined) Object.assign(err, { path: r.path });
     return err;
   }
-  const cause = Object.assign(new Error(r.message), { name: r.name, stack: r.stack, ...(r.code ? { code: r.code } : {}) });
+  const cause = Object.assign(new Error(r.message), { name: r.name, stack: r.stack, ...(r.code ? { code: r.code } : {}), ...(r.path ? { path: r.path } : {}) });
   // Errors chispa raised inside the task already name the operator.
   const prefix = `${r.op}: `;
   return new UserFunctionError(r.op, r.message.startsWith(prefix) ? r.message.slice(prefix.length) : r.message, { cause });

@@ -46,11 +46,20 @@ async function failedBatch(sc: SparkContext, build: (ssc: StreamingContext) => v
   let done = 0;
   ssc.addStreamingListener({ onBatchCompleted: () => void done++ });
   const err = rejection(ssc.awaitTermination());
-  ssc.start();
-  clock.advance(1000);
-  await waitFor(() => done === 1, 'the batch');
-  await ssc.stop(false);
-  return err;
+  // A failed state commit fails the output that reads the state too: the first failure rejects
+  // awaitTermination, a second one, with nobody awaiting any more, is logged.
+  const log = captureLog();
+  try {
+    ssc.start();
+    clock.advance(1000);
+    await waitFor(() => done === 1, 'the batch');
+    await ssc.stop(false);
+  } finally {
+    log.restore();
+  }
+  const e = await err;
+  for (const m of log.messages()) expect(m).toBe(`batch failed: ${e.message}`);
+  return e;
 }
 
 const pairs = (ssc: StreamingContext): DStream<[string, number]> => ssc.queueStream([['a', 'b', 'a']]).map((w) => [w, 1] as [string, number]);
