@@ -80,7 +80,10 @@ export class JobScheduler {
         try {
           await job();
         } catch (e) {
-          failures.push(asBatchError(e));
+          // A failed state update fails its commit and every output that reads the state with the
+          // same error: the batch reports it once.
+          const error = asBatchError(e);
+          if (!failures.includes(error)) failures.push(error);
         }
       }
       for (const out of set.outputs) {
