@@ -80,10 +80,7 @@ export class JobScheduler {
         try {
           await job();
         } catch (e) {
-          // A failed state update fails its commit and every output that reads the state with the
-          // same error: the batch reports it once.
-          const error = asBatchError(e);
-          if (!failures.includes(error)) failures.push(error);
+          failures.push(asBatchError(e));
         }
       }
       for (const out of set.outputs) {
@@ -95,7 +92,9 @@ export class JobScheduler {
           await out.run();
         } catch (e) {
           const err = asOperatorError(out.name, e);
-          failures.push(err);
+          // A failed state update fails its commit and every output that reads the state with the
+          // same error: the output fails, and the batch reports the error once.
+          if (!failures.includes(err)) failures.push(err);
           reason = failureReason(err);
         }
         const done = withEnd(started, started.startTime, this.#clock.now(), reason);
