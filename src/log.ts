@@ -22,9 +22,14 @@ const RANK: Record<LogLevel, number> = { ALL: 0, TRACE: 0, DEBUG: 1, INFO: 2, WA
 
 let threshold = RANK.WARN;
 
-/** The default sink: one line on stderr, `<ISO time> <LEVEL> chispa: <message>`. */
+/** A record as the default sink writes it: `<ISO time> <LEVEL> chispa: <message>` and a newline. */
+export function formatLogRecord(r: LogRecord): string {
+  return `${r.time.toISOString()} ${r.level} chispa: ${r.message}\n`;
+}
+
+/** The default sink: each record as {@link formatLogRecord} on stderr. */
 export const stderrSink: LogSink = (r) => {
-  process.stderr.write(`${r.time.toISOString()} ${r.level} chispa: ${r.message}\n`);
+  process.stderr.write(formatLogRecord(r));
 };
 
 let sink: LogSink = stderrSink;
