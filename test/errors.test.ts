@@ -248,10 +248,12 @@ describe('the README lists every error', () => {
 
 describe.each(MASTERS)('every listed error, raised for real, under %s', (master) => {
   let sc: SparkContext;
-  beforeAll(() => {
+  beforeAll(async () => {
     sc = new SparkContext({ master });
     tmp = mkdtempSync(join(tmpdir(), 'chispa-errors-'));
-  });
+    // The pool's threads start (and warm the fast path up) here, not inside the first case.
+    await sc.parallelize([1, 2], 2).count();
+  }, 120_000);
   afterAll(async () => {
     await sc.stop();
     rmSync(tmp, { recursive: true, force: true });
