@@ -18,19 +18,26 @@
  */
 export { add, pairWith, words } from './functions.js';
 export {
+  AsyncFunctionError,
+  CheckpointError,
   ChispaError,
   ClosureCaptureError,
+  CorruptDataError,
   FunctionSourceError,
   IllegalArgumentError,
   IllegalStateError,
   NotAPairError,
+  OutputError,
+  TaskCancelledError,
+  TaskTimeoutError,
   UserFunctionError,
+  WorkerError,
+  WorkerMemoryError,
 } from './errors.js';
-export { CheckpointError, CorruptDataError, TaskCancelledError, TaskTimeoutError, WorkerError, WorkerMemoryError } from './errors.js';
 export type { State } from './exec/state.js';
-export type { LogLevel } from './log.js';
+export { setLogSink, stderrSink, type LogLevel, type LogRecord, type LogSink } from './log.js';
 export type { TaskEndInfo } from './rdd/dag-scheduler.js';
-export { RDD, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
+export { RDD, type AsyncOptions, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
 export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-context.js';
 export type { ReceiverStats } from './sources/socket-receiver.js';
 export { ManualClock, SystemClock, type Clock } from './streaming/clock.js';

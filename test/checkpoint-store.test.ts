@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readLatestCheckpoint, writeCheckpoint, type Checkpoint } from '../src/checkpoint/checkpoint-store.js';
 import { readStateBlock, StateBlockWriter } from '../src/memory/state-block.js';
+import { captureLog } from './helpers/log.js';
 
 // Checkpoint files: FlatBuffers in checksummed frames, written atomically, the newest sound one read.
 
@@ -62,7 +63,10 @@ describe('checkpoint store', () => {
     writeCheckpoint(dir, checkpoint(1000, 1));
     writeCheckpoint(dir, checkpoint(2000, 2));
     damage(join(dir, 'checkpoint-2000'));
+    const log = captureLog();
     const cp = readLatestCheckpoint(dir)!;
+    log.restore();
+    expect(log.messages('WARN')).toEqual([expect.stringMatching(/^checkpoint .*checkpoint-2000 is damaged \(.*\); trying the previous one$/)]);
     expect(cp.batchTime).toBe(1000);
     expect([...readStateBlock(cp.operators[0].blocks[0])][0]).toEqual(['a', 1]);
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { add, SparkContext, type BatchInfo, type DStream, type RDD, type StreamingContext } from '../src/index.js';
+import { withCapturedLog } from './helpers/log.js';
 import { MASTERS, runBatches, sorted } from './helpers/streaming.js';
 
 // Every DStream operation under both masters, driven by queue streams on a manual clock and
@@ -603,12 +604,16 @@ describe.each(MASTERS)('DStream operations under %s', (master) => {
     });
 
     it('a function that throws fails its batch with a typed error, and the next batches still run', async () => {
-      const { outputs, infos } = await runBatches(sc, 3, (ssc) =>
-        ssc.queueStream([[1, 2], [13], [3]]).map((x) => {
-          if (x === 13) throw new Error('unlucky 13');
-          return x;
-        }),
+      const { result: { outputs, infos }, log } = await withCapturedLog(() =>
+        runBatches(sc, 3, (ssc) =>
+          ssc.queueStream([[1, 2], [13], [3]]).map((x) => {
+            if (x === 13) throw new Error('unlucky 13');
+            return x;
+          }),
+        ),
       );
+      // Nobody awaits the context, so the failure is logged too.
+      expect(log.messages('ERROR')).toEqual(['batch failed: map: unlucky 13']);
       expect(outputs).toEqual([[1, 2], [3]]);
       expect(infos.map((i) => i.failures.length)).toEqual([0, 1, 0]);
       const failure = infos[1].failures[0] as Error & { code?: string; operator?: string };
@@ -619,16 +624,19 @@ describe.each(MASTERS)('DStream operations under %s', (master) => {
 
     it('a driver-side transform or foreachRDD that throws fails only its batch, naming the operator', async () => {
       const failures: Error[] = [];
-      const { outputs, infos } = await runBatches(sc, 3, (ssc) => {
-        const s = ssc.queueStream([[1], [2], [3]]).transform((rdd, time) => {
-          if (time === 2000) throw new Error('bad transform');
-          return rdd;
-        });
-        s.foreachRDD((rdd, time) => {
-          if (time === 3000) throw new Error('bad output');
-        });
-        return s;
-      });
+      const { result: { outputs, infos }, log } = await withCapturedLog(() =>
+        runBatches(sc, 3, (ssc) => {
+          const s = ssc.queueStream([[1], [2], [3]]).transform((rdd, time) => {
+            if (time === 2000) throw new Error('bad transform');
+            return rdd;
+          });
+          s.foreachRDD((rdd, time) => {
+            if (time === 3000) throw new Error('bad output');
+          });
+          return s;
+        }),
+      );
+      expect(log.messages('ERROR')).toEqual(['batch failed: transform: bad transform', 'batch failed: foreachRDD: bad output']);
       for (const i of infos) failures.push(...i.failures);
       expect(outputs).toEqual([[1], [3]]);
       expect(infos.map((i) => i.failures.length)).toEqual([0, 1, 1]);
@@ -640,11 +648,14 @@ describe.each(MASTERS)('DStream operations under %s', (master) => {
     });
 
     it("reduce's function that throws is reported under the operator 'reduce'", async () => {
-      const { infos } = await runBatches(sc, 1, (ssc) =>
-        ssc.queueStream([[1, 2, 3]]).reduce(() => {
-          throw new Error('no reducing');
-        }),
+      const { result: { infos }, log } = await withCapturedLog(() =>
+        runBatches(sc, 1, (ssc) =>
+          ssc.queueStream([[1, 2, 3]]).reduce(() => {
+            throw new Error('no reducing');
+          }),
+        ),
       );
+      expect(log.messages('ERROR')).toEqual(['batch failed: reduce: no reducing']);
       const failure = infos[0].failures[0] as Error & { code?: string; operator?: string };
       expect(failure.code).toBe('CHISPA_ERR_USER_FUNCTION');
       expect(failure.message).toContain('no reducing');

@@ -14,6 +14,7 @@ import {
 } from '../src/index.js';
 import { MASTERS, runBatches, sorted, waitFor } from './helpers/streaming.js';
 import { rejection, thrown } from './helpers/errors.js';
+import { captureLog } from './helpers/log.js';
 
 // The StreamingContext life cycle: what may be defined when, start/stop/restart, several contexts
 // in one process, failed batches, awaitTermination, graceful and non-graceful stop.
@@ -116,7 +117,10 @@ describe.each(MASTERS)('StreamingContext life cycle under %s', (master) => {
     expect(ssc.getState()).toBe('INITIALIZED');
     ssc.start();
     expect(ssc.getState()).toBe('ACTIVE');
+    const log = captureLog();
     ssc.start(); // a second start only warns
+    log.restore();
+    expect(log.messages()).toEqual(['StreamingContext has already been started']);
     expect(ssc.getState()).toBe('ACTIVE');
     await ssc.stop(false);
     expect(ssc.getState()).toBe('STOPPED');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, SparkContext, StateSpec, StreamingContext, type DStream, type State } from '../src/index.js';
 import { thrown } from './helpers/errors.js';
+import { withCapturedLog } from './helpers/log.js';
 import { MASTERS, sorted, waitFor } from './helpers/streaming.js';
 
 // Checkpoint and recovery through StreamingContext.getOrCreate: state survives a restart by stable
@@ -95,14 +96,18 @@ describe.each(MASTERS)('recovery under %s', (master) => {
     expect(err.message).toContain("operator 'counts'");
     expect(err.message).toContain("'totals'");
     expect(err.message).toContain("dropState: ['counts']");
-    const outputs = await run((ssc) => words(ssc, [['a']]).updateStateByKey(sum).name('totals').checkpoint(1), 1, 1000, { dropState: ['counts'] });
+    const { result: outputs, log } = await withCapturedLog(() =>
+      run((ssc) => words(ssc, [['a']]).updateStateByKey(sum).name('totals').checkpoint(1), 1, 1000, { dropState: ['counts'] }),
+    );
+    expect(log.messages('WARN')).toEqual([expect.stringMatching(/^dropping checkpointed state of 'counts' \(updateStateByKey\) from .*checkpoint-1000, as asked$/)]);
     expect(outputs[0].rows).toEqual([['a', 1]]);
   });
 
   it('falls back to the previous checkpoint when the newest is damaged', async () => {
     await run((ssc) => words(ssc, [['a'], ['a'], ['a']]).updateStateByKey(sum).checkpoint(1), 3, 0);
     truncateSync(join(dir, 'checkpoint-3000', 'op-0-part-0.chk'), 12);
-    const outputs = await run((ssc) => words(ssc, [['a']]).updateStateByKey(sum).checkpoint(1), 0, 3000);
+    const { result: outputs, log } = await withCapturedLog(() => run((ssc) => words(ssc, [['a']]).updateStateByKey(sum).checkpoint(1), 0, 3000));
+    expect(log.messages('WARN')).toEqual([expect.stringContaining('checkpoint-3000 is damaged')]);
     // Restored at 2 s (a = 2); batch 3 s is generated again at start, with the new program's data.
     expect(outputs.map((o) => [o.time, o.rows])).toEqual([[3000, [['a', 3]]]]);
   });

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { IllegalArgumentError } from '../src/errors.js';
 import { setLogLevel } from '../src/log.js';
 import { LineBatchBuilder } from '../src/memory/line-batch.js';
 import { SegmentPool } from '../src/memory/segment-pool.js';
@@ -217,7 +218,7 @@ describe('SocketReceiver', () => {
 
   it('rejects a bad port up front', () => {
     const { builder } = sink();
-    expect(() => new SocketReceiver('127.0.0.1', 0, builder)).toThrow(RangeError);
-    expect(() => new SocketReceiver('127.0.0.1', 70000, builder)).toThrow(RangeError);
+    expect(() => new SocketReceiver('127.0.0.1', 0, builder)).toThrow(IllegalArgumentError);
+    expect(() => new SocketReceiver('127.0.0.1', 70000, builder)).toThrow(IllegalArgumentError);
   });
 });

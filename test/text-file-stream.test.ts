@@ -15,6 +15,7 @@ import {
   type TextFileStreamOptions,
 } from '../src/index.js';
 import { thrown } from './helpers/errors.js';
+import { captureLog } from './helpers/log.js';
 import { MASTERS, sorted, waitFor } from './helpers/streaming.js';
 
 // textFileStream against real files in a temporary directory, driven by a manual clock: each test
@@ -170,21 +171,18 @@ describe.each(MASTERS)('textFileStream under %s', (master) => {
 
   it('a missing directory warns once, gives empty batches, and is read once it appears', async () => {
     const dir = join(tempDir(), 'later');
-    const writes: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: any[]) => {
-      writes.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof process.stderr.write);
+    const log = captureLog();
     const h = harness(sc, dir);
     try {
       expect(await h.step()).toEqual([]);
       expect(await h.step()).toEqual([]);
-      expect(writes.filter((w) => w.includes('WARN') && w.includes(dir))).toHaveLength(1);
+      expect(log.messages('WARN').filter((m) => m.includes(dir))).toHaveLength(1);
+      expect(log.messages()).toHaveLength(1);
       mkdirSync(dir);
       drop(dir, 'late.txt', 'here now\n');
       expect(await h.step()).toEqual(['here now']);
     } finally {
+      log.restore();
       await h.stop();
     }
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { add, ManualClock, SparkContext, StreamingContext, type DStream, type RDD } from '../src/index.js';
 import { thrown } from './helpers/errors.js';
+import { withCapturedLog } from './helpers/log.js';
 import { MASTERS, runBatches, sorted, waitFor } from './helpers/streaming.js';
 
 // Windowed operations with Spark's semantics, on 1 s batches driven by a manual clock that starts
@@ -204,7 +205,10 @@ describe.each(MASTERS)('windows under %s', (master) => {
       return a + b;
     };
     const batches: [string, number][][] = [[['a', 1]], [['a', 50], ['a', 100]], [['a', 2]], []];
-    const { outputs, infos } = await runBatches(sc, 4, withCheckpoint((ssc) => ssc.queueStream(batches).reduceByKeyAndWindow(failing, sub, 3, 1, 2)));
+    const { result: { outputs, infos }, log } = await withCapturedLog(() =>
+      runBatches(sc, 4, withCheckpoint((ssc) => ssc.queueStream(batches).reduceByKeyAndWindow(failing, sub, 3, 1, 2))),
+    );
+    expect(log.messages('ERROR')).toEqual(['batch failed: reduceByKeyAndWindow: no hundreds']);
     expect(infos.map((i) => i.failures.length)).toEqual([0, 1, 0, 0]);
     expect(infos[1].failures[0].message).toContain('no hundreds');
     // Batch 2 is lost, as a failed batch of keyed state is; batch 1 still leaves on time.
@@ -250,6 +254,8 @@ describe.each(MASTERS)('windows under %s', (master) => {
     const e2 = await run([], 1, 7000, 2, {}, 4).catch((err) => err);
     expect(e2.code).toBe('CHISPA_ERR_ILLEGAL_STATE');
     expect(e2.message).toContain("Checkpointed window 'reduceByKeyAndWindow#0' is 3 s sliding every 1 s; the program now asks for 4 s every 1 s");
-    expect(await run([[['z', 1]]], 1, 7000, 3, { dropState: ['reduceByKeyAndWindow#0'] })).toEqual([[['z', 1]]]);
+    const { result: dropped, log } = await withCapturedLog(() => run([[['z', 1]]], 1, 7000, 3, { dropState: ['reduceByKeyAndWindow#0'] }));
+    expect(dropped).toEqual([[['z', 1]]]);
+    expect(log.messages('WARN')).toEqual([expect.stringContaining("dropping checkpointed state of 'reduceByKeyAndWindow#0'")]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Aggregator } from '../plan/task.js';
 import { KeyMap } from './key-map.js';
+import { notAPromise } from './fuse.js';
 import { guarded, OperatorFailure, resolveFn } from './pipeline.js';
 
 /** The aggregators that combine by key; `none` and `sort` move records without combining. */
@@ -29,7 +30,7 @@ export function createCombiner(agg: KeyedAggregator): Combiner {
           // The per-record path: a try block, not a closure per record.
           const c = map.get(k);
           try {
-            map.set(k, c === undefined ? (create ? create(v) : v) : mergeValue(c, v));
+            map.set(k, notAPromise(op, c === undefined ? (create ? create(v) : v) : mergeValue(c, v)));
           } catch (e) {
             throw new OperatorFailure(op, e);
           }

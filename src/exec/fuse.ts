@@ -1,3 +1,4 @@
+import { AsyncFunctionError } from '../errors.js';
 import type { NarrowOp } from '../plan/task.js';
 
 /** The element-wise operations a stage fuses into one function. */
@@ -13,6 +14,7 @@ type Factory = (
   next: Push,
   tagged: (op: string, e: unknown) => unknown,
   asPair: (op: string, x: unknown) => [unknown, unknown],
+  promised: (op: string) => unknown,
 ) => Push;
 
 /** Generated factories by operation shape (`map,flatMap,…`): each shape is compiled once a thread. */
@@ -32,7 +34,7 @@ export function fuse(ops: readonly ElementOp[], fns: readonly ((...args: any[]) 
     factory = compile(ops);
     factories.set(shape, factory);
   }
-  return factory(fns, ops.map((o) => o.op), next, tagged, asPair);
+  return factory(fns, ops.map((o) => o.op), next, tagged, asPair, promised);
 }
 
 function compile(ops: readonly ElementOp[]): Factory {
@@ -40,7 +42,9 @@ function compile(ops: readonly ElementOp[]): Factory {
   for (let i = ops.length - 1; i >= 0; i--) {
     const x = `x${i}`;
     const y = `x${i + 1}`;
-    const call = (arg: string) => `(at = ${i}, f${i}(${arg}))`;
+    // Each result is checked for a Promise (a plain function that returned one): kept as a
+    // value it would be a silent bug under `local` and an uncloneable result on a worker.
+    const call = (arg: string) => `(at = ${i}, awaited(f${i}(${arg}), ${i}))`;
     switch (ops[i].kind) {
       case 'map':
         body = `const ${y} = ${call(x)};\n${body}`;
@@ -63,6 +67,18 @@ function compile(ops: readonly ElementOp[]): Factory {
     }
   }
   const bind = ops.map((_, i) => `const f${i} = fns[${i}];`).join('\n');
-  const source = `${bind}\nreturn function fused(x0) {\nlet at = 0;\ntry {\n${body}\n} catch (e) { throw tagged(names[at], e); }\n};`;
-  return new Function('fns', 'names', 'next', 'tagged', 'asPair', source) as Factory;
+  const awaited = `function awaited(y, i) {\nif (typeof y === 'object' && y !== null && typeof y.then === 'function') throw promised(names[i]);\nreturn y;\n}`;
+  const source = `${bind}\n${awaited}\nreturn function fused(x0) {\nlet at = 0;\ntry {\n${body}\n} catch (e) { throw tagged(names[at], e); }\n};`;
+  return new Function('fns', 'names', 'next', 'tagged', 'asPair', 'promised', source) as Factory;
+}
+
+/** What a synchronous operator whose function returned a Promise fails with. */
+export function promised(op: string): AsyncFunctionError {
+  return new AsyncFunctionError(op, 'returned a Promise');
+}
+
+/** `y`, unless it is a Promise (or any thenable): then {@link promised}. */
+export function notAPromise<T>(op: string, y: T): T {
+  if (typeof y === 'object' && y !== null && typeof (y as { then?: unknown }).then === 'function') throw promised(op);
+  return y;
 }

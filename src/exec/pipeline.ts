@@ -1,7 +1,7 @@
-import { NotAPairError } from '../errors.js';
+import { IllegalStateError, NotAPairError } from '../errors.js';
 import { compileFunction } from '../plan/ship.js';
 import type { FnRef, NarrowOp } from '../plan/task.js';
-import { fuse, isElementOp, type ElementOp } from './fuse.js';
+import { fuse, isElementOp, notAPromise, type ElementOp } from './fuse.js';
 
 /**
  * The narrow operations of a stage as a push chain: the source pushes each record into the first
@@ -49,10 +49,10 @@ function tagged(op: string, e: unknown): unknown {
   return e instanceof OperatorFailure || e instanceof PartitionDone ? e : new OperatorFailure(op, e);
 }
 
-/** Runs `body` and tags anything it throws with `op`. */
+/** Runs `body` (a call of `op`'s function) and tags anything it throws, or a Promise it returns, with `op`. */
 export function guarded<R>(op: string, body: () => R): R {
   try {
-    return body();
+    return notAPromise(op, body());
   } catch (e) {
     throw tagged(op, e);
   }
@@ -96,7 +96,7 @@ function stage(op: Exclude<NarrowOp, ElementOp>, next: Consumer, partition: numb
         end: () => {
           guarded(name, () => {
             const out = op.withIndex ? fn(partition, buffer) : fn(buffer);
-            for (const y of out) next.push(y);
+            for (const y of notAPromise(name, out)) next.push(y);
           });
           next.end();
         },
@@ -122,6 +122,9 @@ function stage(op: Exclude<NarrowOp, ElementOp>, next: Consumer, partition: numb
       };
     case 'joinRows':
       return { push: (x) => joinRows(op.join, x as [unknown, unknown[][]], next), end: () => next.end() };
+    case 'mapAsync':
+      // run-task.ts cuts a task's operations at every mapAsync and awaits it between the runs.
+      throw new IllegalStateError(`${name}: an awaited operation cannot run inside a synchronous chain`, { operator: name });
   }
 }
 

@@ -4,6 +4,7 @@ import { readStateBlock, scanStateBlock, StateBlockWriter } from '../memory/stat
 import { sealBlock } from '../memory/partitioned-block.js';
 import { ValueWriter } from '../memory/value-codec.js';
 import type { SinkDesc, StateUpdate } from '../plan/task.js';
+import { notAPromise } from './fuse.js';
 import { KeyMap } from './key-map.js';
 import { guarded, OperatorFailure, resolveFn, type Consumer } from './pipeline.js';
 import { StateImpl } from './state.js';
@@ -100,7 +101,7 @@ function updateStateByKey(
       updated++;
       let next: unknown;
       try {
-        next = fn(e === -1 ? [] : values[e], s);
+        next = notAPromise(op, fn(e === -1 ? [] : values[e], s));
       } catch (err) {
         throw new OperatorFailure(op, err);
       }

@@ -2,6 +2,8 @@
  * The `State` handed to a mapWithState function, with Spark's rules and messages: `get` of an
  * unset state, and updating or removing a state that was removed or is timing out, are errors.
  */
+import { IllegalStateError } from '../errors.js';
+
 export interface State<S> {
   /** Whether the key has a state. */
   exists(): boolean;
@@ -35,7 +37,7 @@ export class StateImpl<S> implements State<S> {
   }
 
   get(): S {
-    if (!this.#defined) throw new Error('State is not set');
+    if (!this.#defined) throw new IllegalStateError('State is not set');
     return this.#value as S;
   }
 
@@ -44,16 +46,16 @@ export class StateImpl<S> implements State<S> {
   }
 
   update(newState: S): void {
-    if (this.#removed) throw new Error('requirement failed: Cannot update the state after it has been removed');
-    if (this.#timingOut) throw new Error('requirement failed: Cannot update the state that is timing out');
+    if (this.#removed) throw new IllegalStateError('requirement failed: Cannot update the state after it has been removed');
+    if (this.#timingOut) throw new IllegalStateError('requirement failed: Cannot update the state that is timing out');
     this.#defined = true;
     this.#updated = true;
     this.#value = newState;
   }
 
   remove(): void {
-    if (this.#timingOut) throw new Error('requirement failed: Cannot remove the state that is timing out');
-    if (this.#removed) throw new Error('requirement failed: Cannot remove the state that has already been removed');
+    if (this.#timingOut) throw new IllegalStateError('requirement failed: Cannot remove the state that is timing out');
+    if (this.#removed) throw new IllegalStateError('requirement failed: Cannot remove the state that has already been removed');
     this.#defined = false;
     this.#updated = false;
     this.#removed = true;

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { TaskCancelledError, TaskTimeoutError, WorkerError, WorkerMemoryError } from '../errors.js';
 import type { Task, TaskResult } from '../plan/task.js';
-import { runTask } from './executor.js';
+import { executeTask } from './executor.js';
 
 /** Where tasks run: in this thread (master `local`) or on a pool of worker threads. */
 export interface TaskRunner {
@@ -38,7 +38,7 @@ export class InProcessRunner implements TaskRunner {
 
   async run(task: Task): Promise<TaskResult> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    return runTask(task);
+    return executeTask(task);
   }
 
   cancelAll(): void {}

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pythonStr } from '../python-repr.js';
+import { OutputError } from '../errors.js';
 import { OperatorFailure } from './pipeline.js';
 import type { Sink } from './sinks.js';
 
@@ -28,7 +29,7 @@ export function textPartWriter(dir: string, partition: number): Sink {
       try {
         writeFileSync(join(dir, partFileName(partition)), lines.length === 0 ? '' : lines.join('\n') + '\n');
       } catch (e) {
-        throw new OperatorFailure('saveAsTextFile', e);
+        throw new OperatorFailure('saveAsTextFile', new OutputError('saveAsTextFile', join(dir, partFileName(partition)), e));
       }
       return lines.length;
     },

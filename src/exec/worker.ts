@@ -4,9 +4,9 @@
  * Piscina loads this module when the worker starts, so the fast path is warmed up then, not in
  * the first batch.
  */
-import { runTask } from './executor.js';
+import { executeTask } from './executor.js';
 import { warmUp } from './warm-up.js';
 
 warmUp();
 
-export default runTask;
+export default executeTask;

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { IllegalArgumentError } from '../errors.js';
 import { LineSegmentView } from './line-segment.js';
 import { SegmentPool } from './segment-pool.js';
 
@@ -68,7 +69,7 @@ export class LineBatchBuilder {
   constructor(pool: SegmentPool, opts: { maxLineBytes?: number; onTruncate?: (lineBytes: number) => void } = {}) {
     this.#pool = pool;
     this.#maxLineBytes = opts.maxLineBytes ?? 1024 * 1024;
-    if (!(this.#maxLineBytes > 0)) throw new RangeError('maxLineBytes must be positive');
+    if (!(this.#maxLineBytes > 0)) throw new IllegalArgumentError(`maxLineBytes must be a positive number of bytes, got ${this.#maxLineBytes}`);
     this.#onTruncate = opts.onTruncate;
     this.#seg = pool.acquire();
   }

@@ -1,5 +1,5 @@
-import { deserialize, serialize } from 'node:v8';
 import { CorruptDataError } from '../errors.js';
+import { deserialize, serialize } from 'node:v8';
 
 /**
  * The record codec: how a JavaScript value is laid out as bytes in a partitioned block (shuffle

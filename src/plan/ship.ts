@@ -69,6 +69,16 @@ function globalNames(): ReadonlySet<string> {
 let nextId = 1;
 
 /**
+ * Whether `fn` is an `async` function or async generator, from the engine's own tag for its kind:
+ * what the function's parsed AST would say (`async: true`), without parsing, so it holds under
+ * `local`, where functions are not shipped, and for what tsx or tsc emitted alike.
+ */
+export function isAsyncFunction(fn: Function): boolean {
+  const tag = Object.prototype.toString.call(fn);
+  return tag === '[object AsyncFunction]' || tag === '[object AsyncGeneratorFunction]';
+}
+
+/**
  * Prepares `fn` to run on a worker thread (definition time, main thread).
  *
  * @param fn the user function; its `toString()` must be complete, self-contained source.
@@ -105,6 +115,8 @@ export function shipFunction(fn: Function, operator: string, context?: Record<st
       throw new FunctionSourceError(operator, `context key '${key}' is not usable as a variable name`);
     }
     if (typeof value === 'function') {
+      // A helper may be async (mapAsync awaits what it returns); a sync operator that gets a
+      // Promise from it fails the batch with AsyncFunctionError at run time.
       shipped[key] = { fn: shipFunction(value, `${operator} context '${key}'`) };
       continue;
     }

@@ -1,3 +1,4 @@
+import type { ErrorReport } from '../errors.js';
 import type { ShippedFunction } from './ship.js';
 
 /**
@@ -20,7 +21,12 @@ export type NarrowOp =
   /** Tags a pair's value with the side it comes from, ahead of a cogroup shuffle. */
   | { readonly kind: 'tagSide'; readonly side: number; readonly sides: number; readonly op: string }
   /** Expands cogrouped `[k, [vs0, vs1]]` into the rows of a join of the given kind. */
-  | { readonly kind: 'joinRows'; readonly join: 'inner' | 'left' | 'right' | 'full'; readonly op: string };
+  | { readonly kind: 'joinRows'; readonly join: 'inner' | 'left' | 'right' | 'full'; readonly op: string }
+  /**
+   * mapAsync / flatMapAsync: the partition's records so far are awaited through `fn`, at most
+   * `concurrency` calls at a time, in order; the task runs asynchronously from here on.
+   */
+  | { readonly kind: 'mapAsync'; readonly fn: FnRef; readonly op: string; readonly flat: boolean; readonly concurrency: number };
 
 /** How a shuffle map task combines records before they leave it, and how reducers merge them. */
 export type Aggregator =
@@ -142,5 +148,26 @@ export type TaskResult =
   | {
       readonly ok: false;
       readonly threadId: number;
-      readonly error: { readonly op: string; readonly name: string; readonly message: string; readonly stack?: string; readonly code?: string };
+      readonly error: ErrorReport;
     };
+
+/** Names of the sinks that are actions, as the user called them. */
+const ACTION_NAMES: Partial<Record<SinkDesc['kind'], string>> = {
+  collect: 'collect',
+  materialize: 'persist',
+  count: 'count',
+  take: 'take',
+  sampleKeys: 'sortBy',
+  saveText: 'saveAsTextFile',
+};
+
+/**
+ * The operator a failure of `task` is blamed on when no operator raised it (a worker that could
+ * not send its result, a corrupt source block): its sink's operator, or its last operation's.
+ */
+export function taskOperator(task: Task): string {
+  const sink = task.sink;
+  if (sink.kind === 'shuffle') return sink.agg.op;
+  if (sink.kind === 'updateState' || sink.kind === 'mergeWindow') return sink.op;
+  return task.ops.at(-1)?.op ?? ACTION_NAMES[sink.kind] ?? sink.kind;
+}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { ChispaError, OutputError } from '../errors.js';
 
 /**
  * Driver side of `saveAsTextFile(path)`: `writeParts(tmp)` runs one task per partition writing
@@ -13,15 +14,20 @@ export async function commitTextOutput(path: string, writeParts: (tmpDir: string
   const target = resolve(path);
   const parent = dirname(target);
   const name = basename(target);
-  mkdirSync(parent, { recursive: true });
-  const tmp = mkdtempSync(join(parent, `.${name}.tmp-`));
+  let tmp: string;
+  try {
+    mkdirSync(parent, { recursive: true });
+    tmp = mkdtempSync(join(parent, `.${name}.tmp-`));
+  } catch (e) {
+    throw new OutputError('saveAsTextFile', target, e);
+  }
   try {
     await writeParts(tmp);
     writeFileSync(join(tmp, '_SUCCESS'), '');
     moveInto(tmp, target, parent, name);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw e instanceof ChispaError ? e : new OutputError('saveAsTextFile', target, e);
   }
 }
 

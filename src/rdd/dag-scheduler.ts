@@ -1,11 +1,11 @@
-import { TaskCancelledError, UserFunctionError, WorkerError } from '../errors.js';
+import { ChispaError, reviveError, TaskCancelledError, WorkerError } from '../errors.js';
 import { log } from '../log.js';
 import { compareValues } from '../exec/compare.js';
 import { add } from '../functions.js';
 import { isSumUpdate, recognizeSplitCount } from '../plan/recognize.js';
-import { taskOperator, type TaskRunner } from '../exec/task-runner.js';
+import type { TaskRunner } from '../exec/task-runner.js';
 import type { StateResult } from '../exec/state-update.js';
-import type { Aggregator, FnRef, Partitioner, SinkDesc, SourceDesc, StateUpdate, Task, TaskResult } from '../plan/task.js';
+import { taskOperator, type Aggregator, type FnRef, type Partitioner, type SinkDesc, type SourceDesc, type StateUpdate, type Task, type TaskResult } from '../plan/task.js';
 import type { LineageNode, PartitionPlan, ShuffleNode, StateNode, StateUpdateResult, WindowNode } from './lineage.js';
 
 /**
@@ -247,18 +247,12 @@ export class DAGScheduler {
     const lost = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (lost) throw lost.reason;
     const results = settled.map((r) => (r as PromiseFulfilledResult<TaskResult>).value);
-    let failure: UserFunctionError | undefined;
+    let failure: ChispaError | undefined;
     const values = results.map((r, i) => {
       this.#onTaskEnd({ stageId, partition: tasks[i].partition, threadId: r.threadId, ok: r.ok, kernel: tasks[i].kernel?.kind });
       if (r.ok && r.kept) this.#useKept(tasks[i].source, r.kept);
       if (r.ok) return r.value;
-      if (!failure) {
-        const cause = Object.assign(new Error(r.error.message), { name: r.error.name, stack: r.error.stack, code: r.error.code });
-        // Errors chispa raised inside the task (a record that is not a pair) already name the operator.
-        const prefix = `${r.error.op}: `;
-        const message = r.error.message.startsWith(prefix) ? r.error.message.slice(prefix.length) : r.error.message;
-        failure = new UserFunctionError(r.error.op, message, { cause });
-      }
+      failure ??= reviveError(r.error);
       return undefined;
     });
     if (failure) throw failure;
@@ -279,8 +273,12 @@ export class DAGScheduler {
       } catch (e) {
         const retry = e instanceof WorkerError && !(e instanceof TaskCancelledError) && attempt < this.#maxFailures;
         if (!retry) {
-          if (e instanceof WorkerError) e.noteAttempts(attempt);
-          throw e instanceof Error ? e : new WorkerError(taskOperator(task), String(e));
+          if (e instanceof WorkerError) {
+            e.noteAttempts(attempt);
+            throw e;
+          }
+          // Piscina's bare rejection (a result that could not be cloned back, say): a coded report.
+          return workerFailure(task, e);
         }
         log.warn(`lost task ${task.partition} (${e.message}); retrying, attempt ${attempt + 1} of ${this.#maxFailures}`);
       }
@@ -291,4 +289,16 @@ export class DAGScheduler {
 /** Reduce partitions a shuffle's map tasks write: one per range between bounds, or `partitions`. */
 function sectionsOf(partitioner: Partitioner): number {
   return partitioner.kind === 'range' ? partitioner.bounds.length + 1 : partitioner.partitions;
+}
+
+/**
+ * A task whose run rejected instead of reporting: the worker failed outside user code. Piscina
+ * hands over what the worker could not send as `{}` (a DataCloneError does not survive the trip),
+ * which is almost always a result that cannot be structured-cloned.
+ */
+function workerFailure(task: Task, e: unknown): TaskResult {
+  const given = typeof e === 'object' && e !== null && typeof (e as Error).message === 'string' ? (e as Error).message : '';
+  const message = given || 'the worker failed without an error; most likely its result could not be sent back (a function, a Promise or another value that cannot be structured-cloned)';
+  const op = taskOperator(task);
+  return { ok: false, threadId: -1, error: { op, name: 'WorkerError', message: `${op}: ${message}`, code: WorkerError.code } };
 }

@@ -15,6 +15,14 @@ export interface FnOptions {
   context?: Record<string, unknown>;
 }
 
+/** Options of `mapAsync` and `flatMapAsync`. */
+export interface AsyncOptions extends FnOptions {
+  /** The most calls of the function awaited at once, per task (partition). Default 16. */
+  concurrency?: number;
+}
+
+const DEFAULT_CONCURRENCY = 16;
+
 /** Options of the operations that shuffle. */
 export interface ShuffleOptions extends FnOptions {
   /** Partitions after the shuffle; default: the parent's number of partitions. */
@@ -108,6 +116,26 @@ export class RDD<T> {
   map<U>(fn: (x: T) => U, opts?: FnOptions): RDD<U>;
   map<U>(fn: (x: T) => U, opts?: FnOptions): RDD<U> {
     return this.#narrow({ kind: 'map', fn: this.#fn(fn, 'map', opts), op: 'map' });
+  }
+
+  /**
+   * Applies an `async` function (or one returning a Promise) to every record and awaits it, at
+   * most `concurrency` calls at a time in each partition; results keep the records' order. The
+   * other operators call their functions synchronously and refuse an `async` one
+   * (`CHISPA_ERR_ASYNC_FUNCTION`). A partition is held in memory while its calls are awaited.
+   *
+   * @example
+   * ```ts
+   * const users = ids.mapAsync(async (id) => (await fetch(`http://127.0.0.1:8080/u/${id}`)).json(), { concurrency: 8 });
+   * ```
+   */
+  mapAsync<U>(fn: (x: T) => Promise<U> | U, opts?: AsyncOptions): RDD<U> {
+    return this.#narrow(awaitedOp(this.context, fn, 'mapAsync', false, opts));
+  }
+
+  /** As {@link RDD.mapAsync}, for a function whose awaited result is an iterable to flatten. */
+  flatMapAsync<U>(fn: (x: T) => Promise<Iterable<U>> | Iterable<U>, opts?: AsyncOptions): RDD<U> {
+    return this.#narrow(awaitedOp(this.context, fn, 'flatMapAsync', true, opts));
   }
 
   /** Applies `fn` to every record and flattens the iterables it returns. */
@@ -331,6 +359,12 @@ export class RDD<T> {
 }
 
 const COMPUTED_KINDS: ReadonlySet<LineageNode['kind']> = new Set(['narrow', 'union', 'shuffle']);
+
+/** The lineage operation of `mapAsync` / `flatMapAsync`, validated now. */
+function awaitedOp(sc: SparkContext, fn: (x: any) => unknown, op: string, flat: boolean, opts?: AsyncOptions): NarrowOp {
+  const concurrency = positiveInteger(opts?.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency', op);
+  return { kind: 'mapAsync', fn: sc.prepareFunction(fn, op, opts?.context, { async: true }), op, flat, concurrency };
+}
 
 /** Records given as an array are parallelized; an RDD is used as it is (queueStream, initial state). */
 export function asRDD<T>(sc: SparkContext, items: RDD<T> | readonly T[]): RDD<T> {

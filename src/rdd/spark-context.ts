@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { positiveInteger } from '../check-argument.js';
-import { IllegalArgumentError, IllegalStateError } from '../errors.js';
+import { AsyncFunctionError, IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { InProcessRunner, PoolRunner, type PoolLimits, type TaskRunner } from '../exec/task-runner.js';
 import { add } from '../functions.js';
 import { setLogLevel } from '../log.js';
 import { parallelizeBlock } from '../memory/partitioned-block.js';
-import { compileFunction, shipFunction, type ShippedFunction } from '../plan/ship.js';
+import { compileFunction, isAsyncFunction, shipFunction, type ShippedFunction } from '../plan/ship.js';
 import type { FnRef } from '../plan/task.js';
 import { DAGScheduler, type TaskEndInfo } from './dag-scheduler.js';
 import { RDD } from './rdd.js';
@@ -156,8 +156,11 @@ export class SparkContext {
    * closure works); on a pool, its source, checked now for captured variables so the mistake
    * surfaces where the operator is called, not as a ReferenceError in a worker.
    */
-  prepareFunction(fn: (...args: any[]) => any, op: string, context?: Record<string, unknown>): FnRef {
-    if (typeof fn !== 'function') throw new IllegalArgumentError(`${op}: expected a function, got ${typeof fn}`);
+  prepareFunction(fn: (...args: any[]) => any, op: string, context?: Record<string, unknown>, opts?: { async?: boolean }): FnRef {
+    if (typeof fn !== 'function') throw new IllegalArgumentError(`${op}: expected a function, got ${typeof fn}`, { operator: op });
+    // Under both masters: an operator that calls its function record by record would keep the
+    // Promises an async function returns as values (and a worker could not send them back).
+    if (!opts?.async && isAsyncFunction(fn)) throw new AsyncFunctionError(op);
     if (this.isLocal && context === undefined) return fn;
     // A DStream prepares its functions once, at definition, and every batch's RDD asks again with
     // the same function and context objects: the cache keeps one shipped id per function, so

@@ -1,3 +1,4 @@
+import { IllegalArgumentError } from '../errors.js';
 import net from 'node:net';
 import type { LineBatchBuilder } from '../memory/line-batch.js';
 import { log } from '../log.js';
@@ -87,7 +88,7 @@ export class SocketReceiver {
   constructor(host: string, port: number, builder: LineBatchBuilder, opts: SocketReceiverOptions = {}) {
     // A bad port is a programming error, and net.connect would throw it synchronously later.
     if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-      throw new RangeError(`socket receiver: port must be an integer in 1..65535, got ${port}`);
+      throw new IllegalArgumentError(`socket receiver: port must be an integer in 1..65535, got ${port}`);
     }
     this.#host = host;
     this.#port = port;

@@ -1,7 +1,7 @@
 import { positiveInteger } from '../check-argument.js';
 import { IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { one, pairValue, pairWithOne, partitionSize, positiveValue, subtract, sum, underKeyZero } from '../functions.js';
-import { shuffleOptions, type FnOptions, type PartitionsArg, type RDD } from '../rdd/rdd.js';
+import { shuffleOptions, type AsyncOptions, type FnOptions, type PartitionsArg, type RDD } from '../rdd/rdd.js';
 import { formatPprint } from './pprint.js';
 import { mapWithStateConfig, statePartitions, updateStateConfig } from './state-config.js';
 import { incrementalWindow, windowDurations } from './window-config.js';
@@ -187,6 +187,18 @@ export abstract class DStream<T> {
   map<U>(fn: (x: T) => U, opts?: FnOptions): DStream<U> {
     this.#check(fn, 'map', opts);
     return this.#derive('map', (rdd) => rdd.map(fn, opts));
+  }
+
+  /** {@link RDD.mapAsync} on every batch: an `async` function awaited, `concurrency` calls at a time per partition. */
+  mapAsync<U>(fn: (x: T) => Promise<U> | U, opts?: AsyncOptions): DStream<U> {
+    this.ssc.sparkContext.prepareFunction(fn, 'mapAsync', opts?.context, { async: true });
+    return this.#derive('mapAsync', (rdd) => rdd.mapAsync(fn, opts));
+  }
+
+  /** {@link RDD.flatMapAsync} on every batch. */
+  flatMapAsync<U>(fn: (x: T) => Promise<Iterable<U>> | Iterable<U>, opts?: AsyncOptions): DStream<U> {
+    this.ssc.sparkContext.prepareFunction(fn, 'flatMapAsync', opts?.context, { async: true });
+    return this.#derive('flatMapAsync', (rdd) => rdd.flatMapAsync(fn, opts));
   }
 
   flatMap<U>(fn: (x: T) => Iterable<U>, opts?: FnOptions): DStream<U> {

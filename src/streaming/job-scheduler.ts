@@ -1,4 +1,4 @@
-import { ChispaError, UserFunctionError } from '../errors.js';
+import { asOperatorError } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { OutputJob } from './dstream-graph.js';
 import { BatchInfo, OutputOperationInfo, type StateOperatorProgress, type StreamInputInfo } from './listener.js';
@@ -105,8 +105,9 @@ export class JobScheduler {
         try {
           await out.run();
         } catch (e) {
-          const err = asBatchError(e);
-          // Each output operation reports its failure; the batch reports a shared cause once.
+          const err = asOperatorError(out.name, e);
+          // A failed state update fails its commit and every output that reads the state with the
+          // same error: the output fails, and the batch reports the error once.
           if (!seen.has(e)) failures.push(err);
           seen.add(e);
           reason = failureReason(err);
@@ -154,8 +155,10 @@ function failureReason(e: Error): string {
   return e.stack ?? `${e.name}: ${e.message}`;
 }
 
-/** Errors from driver-side output functions (`foreachRDD`) get the operator's name too. */
+/**
+ * What a failed job other than an output operation (a state commit) fails its batch with: a
+ * ChispaError as it is (it names its operator), anything else blamed on `foreachRDD`.
+ */
 function asBatchError(e: unknown): Error {
-  if (e instanceof ChispaError) return e;
-  return new UserFunctionError('foreachRDD', e instanceof Error ? e.message : String(e), { cause: e });
+  return asOperatorError('foreachRDD', e);
 }

@@ -1,3 +1,4 @@
+import { IllegalArgumentError } from '../errors.js';
 import { LineBatchBuilder } from '../memory/line-batch.js';
 import { log } from '../log.js';
 import type { RDD } from '../rdd/rdd.js';
@@ -39,6 +40,14 @@ export class SocketInputDStream extends LineBatchInputDStream {
   #rateController: ReceiverRateController | undefined;
 
   constructor(ssc: StreamingContext, host: string, port: number, opts: SocketTextStreamOptions = {}) {
+    // Checked where the stream is defined, not when the receiver starts.
+    const operator = 'socketTextStream';
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+      throw new IllegalArgumentError(`${operator}: port must be an integer in 1..65535, got ${port}`, { operator });
+    }
+    if (opts.maxLineBytes !== undefined && !(opts.maxLineBytes > 0)) {
+      throw new IllegalArgumentError(`${operator}: maxLineBytes must be a positive number of bytes, got ${opts.maxLineBytes}`, { operator });
+    }
     super(ssc);
     this.host = host;
     this.port = port;

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { IllegalArgumentError, IllegalStateError } from '../errors.js';
+import { asOperatorError, IllegalArgumentError, IllegalStateError } from '../errors.js';
 import { log } from '../log.js';
 import type { SparkContext } from '../rdd/spark-context.js';
 import { SystemClock, type Clock } from './clock.js';
@@ -492,7 +492,7 @@ export class StreamingContext {
     try {
       batch = this.graph.generateJobs(time);
     } catch (e) {
-      generationError = e instanceof Error ? e : new Error(String(e));
+      generationError = asOperatorError('transform', e);
     }
     const inputInfos = this.graph.inputInfos(time);
     this.#checkpointing?.noteGenerated(time);

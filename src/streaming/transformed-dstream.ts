@@ -1,4 +1,4 @@
-import { ChispaError, IllegalArgumentError, UserFunctionError } from '../errors.js';
+import { asOperatorError, IllegalArgumentError } from '../errors.js';
 import type { RDD } from '../rdd/rdd.js';
 import { DStream } from './dstream.js';
 import type { StreamingContext } from './streaming-context.js';
@@ -29,8 +29,7 @@ export class TransformedDStream<T> extends DStream<T> {
       return this.#fn(rdds, time);
     } catch (e) {
       // A driver-side function (`transform`) threw while the batch was generated.
-      if (e instanceof ChispaError) throw e;
-      throw new UserFunctionError(this.#op, e instanceof Error ? e.message : String(e), { cause: e });
+      throw asOperatorError(this.#op, e);
     }
   }
 }

@@ -1,18 +1,12 @@
+import { formatLogRecord } from '../../src/log.js';
+import { withCapturedLog } from './log.js';
+
 /**
- * Runs `f` with process.stderr captured (nothing reaches the terminal) and returns what was
- * written, so a test can assert the log lines it expects instead of letting them print.
+ * Runs `f` with chispa's log captured (through the log sink; nothing reaches the terminal) and
+ * returns it as the stderr lines it would have printed, so a test can assert the log lines it
+ * expects instead of letting them print.
  */
 export async function captureStderr(f: () => Promise<unknown>): Promise<string> {
-  const chunks: string[] = [];
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    await f();
-  } finally {
-    process.stderr.write = write;
-  }
-  return chunks.join('');
+  const { log } = await withCapturedLog(f);
+  return log.records.map(formatLogRecord).join('');
 }
