@@ -90,3 +90,17 @@ export class NotAPairError extends ChispaError {
     this.operator = operator;
   }
 }
+
+/**
+ * Kafka could not be reached or refused a request (metadata, offsets, a fetch, a commit).
+ * `operator` says which step failed (`fetch`, `latestOffsets`, `commit`, …).
+ */
+export class KafkaError extends ChispaError {
+  override readonly code = 'CHISPA_ERR_KAFKA';
+  readonly operator: string;
+  constructor(operator: string, message: string, options?: { cause?: unknown }) {
+    super(`kafka ${operator}: ${message}`, options);
+    this.name = 'KafkaError';
+    this.operator = operator;
+  }
+}

@@ -23,12 +23,14 @@ export {
   FunctionSourceError,
   IllegalArgumentError,
   IllegalStateError,
+  KafkaError,
   NotAPairError,
   UserFunctionError,
 } from './errors.js';
 export type { State } from './exec/state.js';
 export type { LogLevel } from './log.js';
 export type { TaskEndInfo } from './rdd/dag-scheduler.js';
+export { KafkaRDD } from './rdd/kafka-rdd.js';
 export { RDD, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
 export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-context.js';
 export type { ReceiverStats } from './sources/socket-receiver.js';
@@ -50,3 +52,8 @@ export type { MapWithStateDStream, UpdateStateOptions } from './streaming/state-
 export { StateSpec, type MappingFunction } from './streaming/state-spec.js';
 export { StreamingContext, type StreamingContextOptions, type StreamingContextState } from './streaming/streaming-context.js';
 export { attachStatusLine, startStreamingUI, type StatusLineOptions, type StatusStream, type StreamingUI, type StreamingUIOptions } from './ui/index.js';
+export type { DirectKafkaInputDStream, KafkaInputState } from './streaming/direct-kafka-input-dstream.js';
+export { KafkaUtils } from './streaming/kafka-utils.js';
+export type { DirectStreamOptions, KafkaParams } from './sources/kafka/kafka-params.js';
+export type { FromOffsets, OffsetRange, TopicAndPartition } from './sources/kafka/offset-range.js';
+export type { KafkaDecoder } from './plan/task.js';

@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import type { Task, TaskResult } from '../plan/task.js';
-import { runTask } from './executor.js';
+import { runTaskAsync } from './run-task-async.js';
 
 /** Where tasks run: in this thread (master `local`) or on a pool of worker threads. */
 export interface TaskRunner {
@@ -21,7 +21,7 @@ export class InProcessRunner implements TaskRunner {
 
   async run(task: Task): Promise<TaskResult> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    return runTask(task);
+    return runTaskAsync(task);
   }
 
   async destroy(): Promise<void> {}
