@@ -65,3 +65,208 @@ describe.each(MASTERS)('createDirectStream under %s', (master) => {
     }
   }, 120_000);
 });
+
+/** Polls an async condition until true (or fails after `timeoutMs`). */
+async function waitForAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Each partition's ranges, in batch order, must start at `starts[p]`, touch end to start, and end at `ends[p]`. */
+function expectContiguous(batches: readonly OffsetRange[][], starts: readonly number[], ends: readonly number[]): void {
+  ends.forEach((end, p) => {
+    const mine = batches.map((rs) => rs.filter((r) => r.partition === p));
+    // Every batch has exactly one range for every partition (empty ones included).
+    for (const rs of mine) expect(rs).toHaveLength(1);
+    let at = starts[p];
+    for (const [r] of mine) {
+      expect(r.fromOffset).toBe(at);
+      expect(r.untilOffset).toBeGreaterThanOrEqual(r.fromOffset);
+      at = r.untilOffset;
+    }
+    expect(at).toBe(end);
+  });
+}
+
+describe('offset ranges, commits, rate limits (master local)', () => {
+  it('offsetRanges cover the topic with no gap and no overlap, and each record is read once', async () => {
+    const topic = await createTopic(broker.bootstrap, 3);
+    const { ssc, step } = manualContext('local');
+    const stream = KafkaUtils.createDirectStream(ssc, [topic], { 'bootstrap.servers': broker.bootstrap, 'auto.offset.reset': 'earliest' });
+    const ranges: OffsetRange[][] = [];
+    const values: string[] = [];
+    stream.foreachRDD(async (rdd) => {
+      ranges.push((rdd as KafkaRDD).offsetRanges());
+      for (const [, v] of await rdd.collect()) values.push(v);
+    });
+    ssc.start();
+    const sent: string[] = [];
+    const send = async (n: number) => {
+      const batch = Array.from({ length: n }, (_, i) => `r${sent.length + i}`);
+      sent.push(...batch);
+      await produce(broker.bootstrap, topic, batch.map((value, i) => ({ value, partition: (sent.length + i) % 3 })));
+    };
+    try {
+      await send(90);
+      expect((await step()).numRecords).toBe(90);
+      await send(61);
+      expect((await step()).numRecords).toBe(61);
+      expect((await step()).numRecords).toBe(0);
+      await send(29);
+      expect((await step()).numRecords).toBe(29);
+    } finally {
+      await ssc.stop();
+    }
+    expectContiguous(ranges, [0, 0, 0], await endOffsets(broker.bootstrap, topic));
+    // The range of each batch holds exactly that batch's records: nothing twice, nothing missing.
+    expect([...values].sort()).toEqual([...sent].sort());
+  }, 120_000);
+
+  it('commitAsync moves the consumer group’s committed offsets, and a new stream of the group resumes there', async () => {
+    const topic = await createTopic(broker.bootstrap, 3);
+    const group = `group-${topic}`;
+    const params = { 'bootstrap.servers': broker.bootstrap, 'group.id': group, 'auto.offset.reset': 'earliest', 'enable.auto.commit': false };
+    await produce(broker.bootstrap, topic, Array.from({ length: 45 }, (_, i) => ({ value: `a${i}`, partition: i % 3 })));
+    expect(await committedOffsets(broker.bootstrap, group, topic, 3)).toEqual([-1, -1, -1]);
+
+    let run = manualContext('local');
+    const stream = KafkaUtils.createDirectStream(run.ssc, [topic], params);
+    const committed: (Error | null)[] = [];
+    stream.foreachRDD(async (rdd) => {
+      const ranges = (rdd as KafkaRDD).offsetRanges();
+      await rdd.count(); // the batch's output, done before its offsets are committed
+      stream.commitAsync(ranges, (err) => void committed.push(err));
+    });
+    run.ssc.start();
+    try {
+      await run.step();
+      await waitFor(() => committed.length === 1, 'the commit callback');
+      expect(committed).toEqual([null]);
+      expect(await committedOffsets(broker.bootstrap, group, topic, 3)).toEqual([15, 15, 15]);
+    } finally {
+      await run.ssc.stop();
+    }
+
+    // Records produced while nothing ran are read by the group's next stream, and only those.
+    await produce(broker.bootstrap, topic, Array.from({ length: 6 }, (_, i) => ({ value: `b${i}`, partition: i % 3 })));
+    run = manualContext('local');
+    const values: string[] = [];
+    KafkaUtils.createDirectStream(run.ssc, [topic], params).foreachRDD(async (rdd) => {
+      for (const [, v] of await rdd.collect()) values.push(v);
+    });
+    run.ssc.start();
+    try {
+      await run.step();
+    } finally {
+      await run.ssc.stop();
+    }
+    expect(values.sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
+  }, 120_000);
+
+  it('maxRatePerPartition bounds the records of each batch per partition, and the batches still cover the topic', async () => {
+    const topic = await createTopic(broker.bootstrap, 3);
+    await produce(broker.bootstrap, topic, Array.from({ length: 150 }, (_, i) => ({ value: `m${i}`, partition: i % 3 })));
+    // 2 s batches at 10 records/s per partition: at most 20 per partition per batch, as Spark's
+    // maxMessagesPerPartition (rate × batch seconds).
+    const { ssc, step } = manualContext('local', 2);
+    const stream = KafkaUtils.createDirectStream(ssc, [topic], { 'bootstrap.servers': broker.bootstrap, 'auto.offset.reset': 'earliest' }, undefined, {
+      maxRatePerPartition: 10,
+    });
+    const ranges: OffsetRange[][] = [];
+    const values: string[] = [];
+    stream.foreachRDD(async (rdd) => {
+      ranges.push((rdd as KafkaRDD).offsetRanges());
+      for (const [, v] of await rdd.collect()) values.push(v);
+    });
+    ssc.start();
+    const counts: number[] = [];
+    try {
+      for (let i = 0; i < 4; i++) counts.push((await step()).numRecords);
+    } finally {
+      await ssc.stop();
+    }
+    expect(counts).toEqual([60, 60, 30, 0]);
+    for (const rs of ranges) for (const r of rs) expect(r.untilOffset - r.fromOffset).toBeLessThanOrEqual(20);
+    expectContiguous(ranges, [0, 0, 0], [50, 50, 50]);
+    expect(values).toHaveLength(150);
+    expect(new Set(values).size).toBe(150);
+  }, 120_000);
+
+  it('fromOffsets says where each partition starts; keys, and a JSON value decoder', async () => {
+    const topic = await createTopic(broker.bootstrap, 2);
+    await produce(broker.bootstrap, topic, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ n: i }), partition: i % 2 })));
+    const { ssc, step } = manualContext('local');
+    const stream = KafkaUtils.createDirectStream<string, { n: number }>(
+      ssc,
+      [topic],
+      { 'bootstrap.servers': broker.bootstrap },
+      [
+        { topic, partition: 0, offset: 3 },
+        { topic, partition: 1, offset: 4 },
+      ],
+      { valueDecoder: 'json' },
+    );
+    const got: [string, { n: number }][] = [];
+    stream.foreachRDD(async (rdd) => void got.push(...(await rdd.collect())));
+    ssc.start();
+    try {
+      await step();
+    } finally {
+      await ssc.stop();
+    }
+    // Partition 0 holds n = 0, 2, 4, 6, 8 at offsets 0..4; partition 1 holds 1, 3, 5, 7, 9.
+    expect(got.sort((a, b) => a[1].n - b[1].n)).toEqual([
+      ['k6', { n: 6 }],
+      ['k8', { n: 8 }],
+      ['k9', { n: 9 }],
+    ]);
+  }, 120_000);
+
+  it('a record the decoder cannot read fails its batch with CHISPA_ERR_KAFKA, and later batches run', async () => {
+    const topic = await createTopic(broker.bootstrap, 1);
+    await produce(broker.bootstrap, topic, [{ value: 'not json' }]);
+    const { ssc, step } = manualContext('local');
+    const stream = KafkaUtils.createDirectStream(ssc, [topic], { 'bootstrap.servers': broker.bootstrap, 'auto.offset.reset': 'earliest' }, undefined, {
+      valueDecoder: 'json',
+    });
+    const got: unknown[] = [];
+    stream.foreachRDD(async (rdd) => void got.push(...(await rdd.collect())));
+    const errors: Error[] = [];
+    ssc.start();
+    const terminated = ssc.awaitTermination().catch((e: Error) => void errors.push(e));
+    try {
+      const bad = await step();
+      expect(bad.failures).toHaveLength(1);
+      expect(bad.failures[0]).toMatchObject({ code: 'CHISPA_ERR_KAFKA', operator: 'decode' });
+      expect(bad.failures[0].message).toMatch(/not JSON/);
+      await produce(broker.bootstrap, topic, [{ value: '{"ok":true}' }]);
+      const good = await step();
+      expect(good.failures).toEqual([]);
+    } finally {
+      await ssc.stop();
+      await terminated;
+    }
+    expect(errors[0]).toMatchObject({ code: 'CHISPA_ERR_KAFKA' });
+    expect(got).toEqual([[null, { ok: true }]]);
+  }, 120_000);
+
+  it('rejects bad parameters with typed errors', () => {
+    const ssc = new StreamingContext(new SparkContext({ master: 'local' }), 1);
+    expect(() => KafkaUtils.createDirectStream(ssc, ['t'], {})).toThrow(expect.objectContaining({ code: 'CHISPA_ERR_ILLEGAL_ARGUMENT' }));
+    expect(() => KafkaUtils.createDirectStream(ssc, [], { 'bootstrap.servers': broker.bootstrap })).toThrow(
+      expect.objectContaining({ code: 'CHISPA_ERR_ILLEGAL_ARGUMENT' }),
+    );
+    expect(() => KafkaUtils.createDirectStream(ssc, ['t'], { 'bootstrap.servers': broker.bootstrap, 'enable.auto.commit': true })).toThrow(
+      /enable.auto.commit/,
+    );
+    expect(() => KafkaUtils.createDirectStream(ssc, ['t'], { 'bootstrap.servers': broker.bootstrap, 'auto.offset.reset': 'none' })).toThrow(
+      expect.objectContaining({ code: 'CHISPA_ERR_ILLEGAL_ARGUMENT' }),
+    );
+    const s = KafkaUtils.createDirectStream(ssc, ['t'], { 'bootstrap.servers': broker.bootstrap });
+    expect(() => s.commitAsync([])).toThrow(expect.objectContaining({ code: 'CHISPA_ERR_ILLEGAL_STATE' }));
+    void ssc.stop();
+  });
+});

@@ -1,4 +1,4 @@
-import { UserFunctionError } from '../errors.js';
+import { KafkaError, UserFunctionError, type ChispaError } from '../errors.js';
 import { compareValues } from '../exec/compare.js';
 import { add } from '../functions.js';
 import { isSumUpdate, recognizeSplitCount } from '../plan/recognize.js';
@@ -234,7 +234,7 @@ export class DAGScheduler {
   async #runStage(tasks: Task[]): Promise<unknown[]> {
     const stageId = this.#nextStage++;
     const results = await Promise.all(tasks.map((t) => this.#runner.run(t)));
-    let failure: UserFunctionError | undefined;
+    let failure: ChispaError | undefined;
     const values = results.map((r, i) => {
       this.#onTaskEnd({ stageId, partition: tasks[i].partition, threadId: r.threadId, ok: r.ok, kernel: tasks[i].kernel?.kind });
       if (r.ok && r.kept) this.#useKept(tasks[i].source, r.kept);
@@ -242,6 +242,12 @@ export class DAGScheduler {
       if (!failure) {
         const cause = Object.assign(new Error(r.error.message), { name: r.error.name, stack: r.error.stack, code: r.error.code });
         // Errors chispa raised inside the task (a record that is not a pair) already name the operator.
+        if (r.error.code === 'CHISPA_ERR_KAFKA') {
+          // A Kafka fetch failed in the task: the same KafkaError the driver would raise.
+          const m = /^kafka (\w+): ([\s\S]*)$/.exec(r.error.message);
+          failure = new KafkaError(m?.[1] ?? 'fetch', m?.[2] ?? r.error.message, { cause });
+          return undefined;
+        }
         const prefix = `${r.error.op}: `;
         const message = r.error.message.startsWith(prefix) ? r.error.message.slice(prefix.length) : r.error.message;
         failure = new UserFunctionError(r.error.op, message, { cause });

@@ -64,6 +64,7 @@ export class KafkaDriver {
     await this.#call('commit', async (c) => {
       // A standalone commit: generation -1, no member id, as Kafka's own assign()-mode consumers.
       c.generationId = -1;
+      c.memberId = '';
       await c.commit({ offsets: ranges.map((r) => ({ topic: r.topic, partition: r.partition, offset: BigInt(r.untilOffset), leaderEpoch: -1 })) });
     });
   }
