@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { add, KafkaRDD, KafkaUtils, ManualClock, SparkContext, StreamingContext, type BatchInfo, type OffsetRange } from '../src/index.js';
 import { committedOffsets, createTopic, endOffsets, produce, startBroker, type KafkaBroker } from './helpers/kafka.js';
 import { MASTERS, waitFor } from './helpers/streaming.js';
@@ -269,4 +269,48 @@ describe('offset ranges, commits, rate limits (master local)', () => {
     expect(() => s.commitAsync([])).toThrow(expect.objectContaining({ code: 'CHISPA_ERR_ILLEGAL_STATE' }));
     void ssc.stop();
   });
+});
+
+describe('a broker restart mid-stream', () => {
+  it('is survived: batches while it is down are empty, with one warning, and every record is read once', async () => {
+    const topic = await createTopic(broker.bootstrap, 3);
+    const { ssc, step } = manualContext('local[2]');
+    const stream = KafkaUtils.createDirectStream(ssc, [topic], { 'bootstrap.servers': broker.bootstrap, 'auto.offset.reset': 'earliest' });
+    const values: string[] = [];
+    stream.foreachRDD(async (rdd) => {
+      for (const [, v] of await rdd.collect()) values.push(v);
+    });
+    const warnings: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    // The outage's warning is expected: capture it (and assert it) instead of printing it.
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = String(chunk);
+      if (text.includes(' WARN chispa: ') || text.includes(' INFO chispa: ')) {
+        warnings.push(text);
+        return true;
+      }
+      return write(chunk as string, ...(rest as []));
+    });
+    const sent = Array.from({ length: 60 }, (_, i) => `x${i}`);
+    ssc.start();
+    try {
+      await produce(broker.bootstrap, topic, sent.slice(0, 30).map((value, i) => ({ value, partition: i % 3 })));
+      expect((await step()).numRecords).toBe(30);
+      await broker.stop();
+      const down = await step();
+      expect(down.failures).toEqual([]);
+      expect(down.numRecords).toBe(0);
+      expect(warnings.filter((w) => w.includes('WARN'))).toHaveLength(1);
+      expect(warnings[0]).toMatch(/is empty: kafka/);
+      await broker.start();
+      await produce(broker.bootstrap, topic, sent.slice(30).map((value, i) => ({ value, partition: i % 3 })));
+      // Back up: the stream goes on from where it stopped.
+      for (let i = 0; i < 20 && values.length < sent.length; i++) expect((await step()).failures).toEqual([]);
+    } finally {
+      await ssc.stop();
+      spy.mockRestore();
+    }
+    expect(values.sort()).toEqual([...sent].sort());
+    expect(warnings.filter((w) => w.includes('WARN'))).toHaveLength(1);
+  }, 240_000);
 });
