@@ -74,3 +74,40 @@ export async function endOffsets(bootstrap: string, topic: string): Promise<numb
     await c.close();
   }
 }
+
+/** Every record of `topic` now, as `[key, value, headers]`, partition after partition. */
+export async function readTopic(bootstrap: string, topic: string): Promise<[string | null, string | null, Record<string, string>][]> {
+  const c = new Consumer({ clientId: 'chispa-test', groupId: 'chispa-test-read', bootstrapBrokers: [bootstrap] });
+  const out: [string | null, string | null, Record<string, string>][] = [];
+  try {
+    const ends = await c.listOffsets({ topics: [topic] });
+    const meta = await c.metadata({ topics: [topic] });
+    const info = meta.topics.get(topic)!;
+    for (const [partition, end] of (ends.get(topic) ?? []).entries()) {
+      let next = 0n;
+      while (next < end) {
+        const res = await c.fetch({
+          node: info.partitions[partition].leader,
+          maxWaitTime: 100,
+          topics: [{ topicId: info.id, partitions: [{ partition, fetchOffset: next, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 }] }],
+        });
+        for (const batch of res.responses[0].partitions[0].records ?? []) {
+          if (batch.attributes & (1 << 5)) {
+            next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+            continue;
+          }
+          for (const r of batch.records) {
+            const offset = batch.firstOffset + BigInt(r.offsetDelta);
+            if (offset < next) continue;
+            const headers = Object.fromEntries(r.headers.map(([k, v]) => [String(k), String(v)]));
+            out.push([r.key?.toString() ?? null, r.value?.toString() ?? null, headers]);
+            next = offset + 1n;
+          }
+        }
+      }
+    }
+  } finally {
+    await c.close();
+  }
+  return out;
+}

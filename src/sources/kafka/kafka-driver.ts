@@ -13,10 +13,12 @@ const EARLIEST = -2n;
  */
 export class KafkaDriver {
   readonly #config: DirectStreamConfig;
+  readonly #retryMs: number;
   #client: KafkaConsumer | undefined;
 
-  constructor(config: DirectStreamConfig) {
+  constructor(config: DirectStreamConfig, retryMs = 5000) {
     this.#config = config;
+    this.#retryMs = retryMs;
   }
 
   get #consumer(): KafkaConsumer {
@@ -85,17 +87,38 @@ export class KafkaDriver {
     });
   }
 
-  /** One call; on failure the client is dropped so the next call reconnects from scratch. */
+  /**
+   * One call, retried for up to `retryMs` while Kafka says the failure is transient (a group
+   * coordinator still starting, a leader moving, a refused connection); after a failure the
+   * client is dropped so the next attempt reconnects from scratch.
+   */
   async #call<T>(operator: string, fn: (c: KafkaConsumer) => Promise<T>): Promise<T> {
-    const c = this.#consumer;
-    try {
-      return await kafkaCall(operator, () => fn(c));
-    } catch (e) {
-      if (this.#client === c) this.#client = undefined;
-      void closeQuietly(c);
-      throw e;
+    const deadline = Date.now() + this.#retryMs;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+      const c = this.#consumer;
+      try {
+        return await kafkaCall(operator, () => fn(c));
+      } catch (e) {
+        if (this.#client === c) this.#client = undefined;
+        void closeQuietly(c);
+        if (!isTransient(e) || Date.now() + delay > deadline) throw e;
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
+}
+
+/** Whether the client marks the failure (or one it aggregates) as worth retrying. */
+function isTransient(e: unknown): boolean {
+  const seen = new Set<unknown>();
+  const walk = (x: unknown): boolean => {
+    if (!x || typeof x !== 'object' || seen.has(x)) return false;
+    seen.add(x);
+    const o = x as { canRetry?: unknown; cause?: unknown; errors?: unknown };
+    if (o.canRetry === true) return true;
+    return walk(o.cause) || (Array.isArray(o.errors) && o.errors.some(walk));
+  };
+  return walk(e);
 }
 
 function groupByTopic(tps: readonly TopicAndPartition[]): Map<string, number[]> {
