@@ -47,6 +47,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   #restored: KafkaInputState | undefined;
   #outage = false;
   #commits: Promise<void> = Promise.resolve();
+  #disposed = false;
 
   constructor(ssc: StreamingContext, topics: readonly string[], kafkaParams: KafkaParams, fromOffsets?: FromOffsets, opts: DirectStreamOptions = {}) {
     super(ssc);
@@ -87,6 +88,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     this.#commits = this.#commits.then(async () => {
       let error: KafkaError | null = null;
       try {
+        if (this.#disposed) throw new KafkaError('commit', 'the stream has stopped; its offsets can no longer be committed');
         await this.#driver.commit(copy);
       } catch (e) {
         error = asKafkaError('commit', e);
@@ -160,7 +162,9 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
 
   override dispose(): void {
     super.dispose();
-    void this.#driver.close();
+    this.#commits = this.#commits.then(() => void (this.#disposed = true));
+    // Commits asked for by the last batches still go out before the client closes.
+    void this.#commits.then(() => this.#driver.close());
     // Under `local` the tasks fetched on this thread: close those clients too.
     if (this.ssc.sparkContext.isLocal) void closeKafkaFetchClients();
   }
