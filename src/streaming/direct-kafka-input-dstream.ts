@@ -137,7 +137,9 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
         return { topic, partition, fromOffset: at, untilOffset: at };
       });
     for (const r of ranges) this.#next?.set(tpKey(r.topic, r.partition), r.untilOffset);
-    this.#lastRanges = { batchTime: time, ranges };
+    // Before the first successful plan there are no positions of our own: a checkpoint keeps the
+    // restored ones (a program restarted while the brokers are down must not forget them).
+    if (this.#next) this.#lastRanges = { batchTime: time, ranges };
     this.noteRecords(time, ranges.reduce((n, r) => n + (r.untilOffset - r.fromOffset), 0));
     return new KafkaRDD<K, V>(this.ssc.sparkContext, ranges, this.#spec);
   }
