@@ -54,6 +54,6 @@ export { StreamingContext, type StreamingContextOptions, type StreamingContextSt
 export { attachStatusLine, startStreamingUI, type StatusLineOptions, type StatusStream, type StreamingUI, type StreamingUIOptions } from './ui/index.js';
 export type { DirectKafkaInputDStream, KafkaInputState } from './streaming/direct-kafka-input-dstream.js';
 export { KafkaUtils } from './streaming/kafka-utils.js';
-export type { DirectStreamOptions, KafkaParams } from './sources/kafka/kafka-params.js';
-export type { FromOffsets, OffsetRange, TopicAndPartition } from './sources/kafka/offset-range.js';
+export type { DirectStreamOptions, KafkaParams } from './streaming/kafka-params.js';
+export type { FromOffsets, OffsetRange, TopicAndPartition } from './plan/offset-range.js';
 export type { KafkaDecoder } from './plan/task.js';

@@ -5,7 +5,7 @@
  * list, so a worker connects once, not once per batch.
  */
 import { KafkaError } from '../errors.js';
-import { asKafkaError, closeQuietly, createConsumer, type KafkaConsumer } from '../sources/kafka/client.js';
+import { asKafkaError, closeQuietly, createConsumer, type KafkaConsumer } from './kafka-client.js';
 import type { KafkaDecoder, KafkaRangeSource, Task } from '../plan/task.js';
 
 const clients = new Map<string, KafkaConsumer>();

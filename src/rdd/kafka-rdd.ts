@@ -1,5 +1,5 @@
 import type { KafkaDecoder, SourceDesc } from '../plan/task.js';
-import type { OffsetRange } from '../sources/kafka/offset-range.js';
+import type { OffsetRange } from '../plan/offset-range.js';
 import { RDD } from './rdd.js';
 import type { SparkContext } from './spark-context.js';
 

@@ -2,10 +2,10 @@ import { IllegalArgumentError, IllegalStateError, KafkaError } from '../errors.j
 import { closeKafkaFetchClients } from '../exec/kafka-fetch.js';
 import { log } from '../log.js';
 import { KafkaRDD, type KafkaFetchSpec } from '../rdd/kafka-rdd.js';
-import { asKafkaError } from '../sources/kafka/client.js';
-import { KafkaDriver } from '../sources/kafka/kafka-driver.js';
-import { checkDecoder, readKafkaParams, type DirectStreamConfig, type DirectStreamOptions, type KafkaParams } from '../sources/kafka/kafka-params.js';
-import { tpKey, type FromOffsets, type OffsetRange, type TopicAndPartition } from '../sources/kafka/offset-range.js';
+import { asKafkaError } from '../exec/kafka-client.js';
+import { KafkaDriver } from './kafka-driver.js';
+import { checkDecoder, readKafkaParams, type DirectStreamConfig, type DirectStreamOptions, type KafkaParams } from './kafka-params.js';
+import { tpKey, type FromOffsets, type OffsetRange, type TopicAndPartition } from '../plan/offset-range.js';
 import { InputDStream } from './input-dstream.js';
 import type { StreamingContext } from './streaming-context.js';
 

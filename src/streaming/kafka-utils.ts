@@ -1,5 +1,5 @@
-import type { FromOffsets } from '../sources/kafka/offset-range.js';
-import type { DirectStreamOptions, KafkaParams } from '../sources/kafka/kafka-params.js';
+import type { FromOffsets } from '../plan/offset-range.js';
+import type { DirectStreamOptions, KafkaParams } from './kafka-params.js';
 import { DirectKafkaInputDStream } from './direct-kafka-input-dstream.js';
 import type { StreamingContext } from './streaming-context.js';
 

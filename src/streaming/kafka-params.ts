@@ -1,6 +1,6 @@
-import { IllegalArgumentError } from '../../errors.js';
-import type { KafkaDecoder } from '../../plan/task.js';
-import { parseBrokers } from './client.js';
+import { IllegalArgumentError } from '../errors.js';
+import type { KafkaDecoder } from '../plan/task.js';
+import { parseBrokers } from '../exec/kafka-client.js';
 
 /**
  * `kafkaParams`, with Kafka's own consumer configuration names. Those chispa reads:

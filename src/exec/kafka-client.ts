@@ -4,7 +4,7 @@
  * and the tasks (fetching a range) go through here, so errors come out as one `KafkaError`.
  */
 import { Consumer } from '@platformatic/kafka';
-import { KafkaError } from '../../errors.js';
+import { KafkaError } from '../errors.js';
 
 export type KafkaConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 

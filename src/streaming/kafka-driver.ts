@@ -1,6 +1,6 @@
-import { closeQuietly, createConsumer, kafkaCall, type KafkaConsumer } from './client.js';
+import { closeQuietly, createConsumer, kafkaCall, type KafkaConsumer } from '../exec/kafka-client.js';
 import type { DirectStreamConfig } from './kafka-params.js';
-import { tpKey, type OffsetRange, type TopicAndPartition } from './offset-range.js';
+import { tpKey, type OffsetRange, type TopicAndPartition } from '../plan/offset-range.js';
 
 // Kafka's ListOffsets timestamps for "the end" and "the start" of a partition.
 const LATEST = -1n;
