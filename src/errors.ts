@@ -315,3 +315,18 @@ export function asOperatorError(operator: string, e: unknown): ChispaError {
   if (e instanceof Error) return new UserFunctionError(operator, e.message, { cause: e });
   return new UserFunctionError(operator, `threw or rejected with a value that is not an Error: ${shortDescription(e)}`, { cause: e });
 }
+
+/**
+ * Kafka could not be reached or refused a request (metadata, offsets, a fetch, a commit), or a
+ * record could not be decoded. `operator` says which step failed (`fetch`, `latestOffsets`,
+ * `commit`, `decode`, …).
+ */
+export class KafkaError extends ChispaError {
+  static override readonly code = 'CHISPA_ERR_KAFKA';
+  declare readonly code: 'CHISPA_ERR_KAFKA';
+  declare readonly operator: string;
+  constructor(operator: string, message: string, options?: { cause?: unknown }) {
+    super(`${operator}: Kafka: ${message}`, { cause: options?.cause, operator });
+  }
+}
+coded(KafkaError);

@@ -26,6 +26,7 @@ export {
   FunctionSourceError,
   IllegalArgumentError,
   IllegalStateError,
+  KafkaError,
   NotAPairError,
   OutputError,
   TaskCancelledError,
@@ -37,6 +38,7 @@ export {
 export type { State } from './exec/state.js';
 export { setLogSink, stderrSink, type LogLevel, type LogRecord, type LogSink } from './log.js';
 export type { TaskEndInfo } from './rdd/dag-scheduler.js';
+export { KafkaRDD } from './rdd/kafka-rdd.js';
 export { RDD, type AsyncOptions, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
 export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-context.js';
 export type { ReceiverStats } from './sources/socket-receiver.js';
@@ -59,3 +61,8 @@ export { StateSpec, type MappingFunction } from './streaming/state-spec.js';
 export { StreamingContext, type StreamingContextOptions, type StreamingContextState } from './streaming/streaming-context.js';
 export { attachStatusLine, startStreamingUI, type StatusLineOptions, type StatusStream, type StreamingUI, type StreamingUIOptions } from './ui/index.js';
 export type { RecoveryOptions } from './streaming/checkpointing.js';
+export type { DirectKafkaInputDStream, KafkaInputState } from './streaming/direct-kafka-input-dstream.js';
+export { KafkaUtils } from './streaming/kafka-utils.js';
+export type { DirectStreamOptions, KafkaParams } from './streaming/kafka-params.js';
+export type { FromOffsets, OffsetRange, TopicAndPartition } from './plan/offset-range.js';
+export type { KafkaDecoder } from './plan/task.js';

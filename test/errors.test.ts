@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as errors from '../src/errors.js';
 import * as api from '../src/index.js';
-import { ManualClock, RDD, SparkContext, StateSpec, StreamingContext, type DStream } from '../src/index.js';
+import { KafkaUtils, ManualClock, RDD, SparkContext, StateSpec, StreamingContext, type DStream } from '../src/index.js';
 import { rejection, thrown } from './helpers/errors.js';
 import { captureLog, withCapturedLog } from './helpers/log.js';
 import { MASTERS, waitFor } from './helpers/streaming.js';
@@ -258,6 +258,19 @@ const triggers: Record<string, readonly Trigger[]> = {
         );
         await own.stop();
         return job;
+      },
+    },
+  ],
+  CHISPA_ERR_KAFKA: [
+    {
+      what: 'commitAsync on a direct stream whose context has stopped',
+      operator: 'commit',
+      raise: async (sc) => {
+        const ssc = new StreamingContext(sc, 1, { clock: new ManualClock(0) });
+        // No broker is needed: the stream has stopped before the commit is asked for.
+        const stream = KafkaUtils.createDirectStream(ssc, ['t'], { 'bootstrap.servers': '127.0.0.1:9', 'group.id': 'g' });
+        await ssc.stop(false);
+        return new Promise((resolve) => stream.commitAsync([{ topic: 't', partition: 0, fromOffset: 0, untilOffset: 1 }], (e) => resolve(e)));
       },
     },
   ],

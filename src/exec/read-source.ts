@@ -40,6 +40,12 @@ export function readSource(desc: SourceDesc, out: Consumer, keep = false): Share
     case 'state':
       for (const pair of readStateBlock(desc.sab)) out.push(pair);
       break;
+    case 'records':
+      for (const r of desc.records) out.push(r);
+      break;
+    case 'kafka':
+      // runTaskAsync fetches the range first (exec/kafka-fetch.ts); a synchronous reader cannot.
+      throw new Error('a Kafka range must be fetched before its task runs');
     case 'empty':
       break;
   }
@@ -69,6 +75,10 @@ export function sourceCount(desc: SourceDesc): number | undefined {
       return desc.blocks.reduce((n, sab) => n + new BlockSection(sab, desc.section).count, 0);
     case 'state':
       return stateBlockCount(desc.sab);
+    case 'records':
+      return desc.records.length;
+    case 'kafka':
+      return undefined;
     case 'empty':
       return 0;
   }

@@ -60,7 +60,31 @@ export type SourceDesc =
   | { readonly kind: 'shuffle'; readonly blocks: readonly SharedArrayBuffer[]; readonly section: number; readonly agg: Aggregator }
   /** One partition of a stateful operator's state: `[key, state]` pairs. */
   | { readonly kind: 'state'; readonly sab: SharedArrayBuffer }
-  | { readonly kind: 'empty' };
+  | { readonly kind: 'empty' }
+  /**
+   * One Kafka partition's offsets [from, until) (a direct stream's partition): the task fetches
+   * them from the brokers before it runs (exec/kafka-fetch.ts), then reads them as `records`.
+   */
+  | { readonly kind: 'kafka'; readonly range: KafkaRangeSource }
+  /** Records already in this thread's memory (a Kafka range once fetched); never sent to a worker. */
+  | { readonly kind: 'records'; readonly records: readonly unknown[] };
+
+/** How a record's key or value bytes become a value: UTF-8 text, the bytes, or parsed JSON. */
+export type KafkaDecoder = 'utf8' | 'buffer' | 'json';
+
+/** What a task needs to fetch one offset range of one Kafka partition. */
+export interface KafkaRangeSource {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly fromOffset: number;
+  readonly untilOffset: number;
+  readonly keyDecoder: KafkaDecoder;
+  readonly valueDecoder: KafkaDecoder;
+  /** How long a fetch keeps retrying an unreachable broker before the task fails, ms. */
+  readonly pollTimeoutMs: number;
+}
 
 /**
  * How a stateful operator turns new values into state. `fn: null` loads initial state (the last

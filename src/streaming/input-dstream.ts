@@ -17,6 +17,14 @@ export abstract class InputDStream<T> extends DStream<T> {
   /** @internal Begins receiving; never throws for network reasons. */
   start(): void {}
 
+  /**
+   * @internal Work an input must do, asynchronously, before batch `time` is generated (a direct
+   * Kafka stream asks the brokers where each partition ends); undefined for inputs with none.
+   * Must not reject. The context calls it for one batch at a time, in batch order, and generates
+   * batch `time` once it has settled.
+   */
+  prepareBatch?(time: number): Promise<void>;
+
   /** @internal Stops receiving; data received so far stays for a last batch. */
   async stop(): Promise<void> {}
 

@@ -91,6 +91,8 @@ export class StreamingContext {
   readonly #checkpointWritten = (w: CheckpointWrite): void => {
     for (const fn of this.#checkpointObservers) fn(w);
   };
+  /** Batches waiting for their inputs' `prepareBatch`, generated in order (see #generateWhenReady). */
+  #preparing: Promise<void> | undefined;
   #firstBatch: number | undefined;
   /** Spark's zero time: the first batch time − the batch interval, or the checkpoint's on recovery. */
   #zeroTime: number | undefined;
@@ -316,7 +318,7 @@ export class StreamingContext {
     this.#zeroTime ??= next - this.batchDurationMs;
     if (this.#checkpointing) this.#checkpointing.zeroTime = this.#zeroTime;
     // The batches that fell due while the program was down run first, as in Spark.
-    for (; next <= now; next += this.batchDurationMs) this.#generate(next);
+    for (; next <= now; next += this.batchDurationMs) this.#generateWhenReady(next);
     this.#schedule(next);
   }
 
@@ -344,6 +346,7 @@ export class StreamingContext {
       if (graceful) timedOut = await this.#drainGracefully();
       else {
         await Promise.all(this.graph.inputs.map((i) => i.stop()));
+        await this.#preparing;
         this.#scheduler.discardPending();
       }
       // Past the graceful timeout the batch still running is cancelled at once.
@@ -369,7 +372,8 @@ export class StreamingContext {
       await Promise.all(this.graph.inputs.map((i) => i.stop()));
       const next = (this.#lastBatch ?? Math.floor(this.#clock.now() / this.batchDurationMs) * this.batchDurationMs) + this.batchDurationMs;
       this.#finalBatch = next;
-      this.#generate(next);
+      this.#generateWhenReady(next, true);
+      await this.#preparing;
       await this.#scheduler.idle();
     })();
     try {
@@ -478,9 +482,28 @@ export class StreamingContext {
   #schedule(time: number): void {
     this.#cancelTimer = this.#clock.schedule(time, () => {
       if (this.#state !== 'ACTIVE') return;
-      this.#generate(time);
+      this.#generateWhenReady(time);
       this.#schedule(time + this.batchDurationMs);
     });
+  }
+
+  /**
+   * Generates batch `time` at once, unless an input has work to do first (`prepareBatch`: a direct
+   * Kafka stream's offset requests); then once that is done, after every batch before it. The
+   * last batch of a graceful stop is generated after the context has stopped (`final`).
+   */
+  #generateWhenReady(time: number, final = false): void {
+    const preparing = this.graph.inputs.filter((i) => i.prepareBatch !== undefined);
+    if (preparing.length === 0) {
+      this.#generate(time);
+      return;
+    }
+    const chain: Promise<void> = (this.#preparing ?? Promise.resolve()).then(async () => {
+      await Promise.all(preparing.map((i) => i.prepareBatch!(time)));
+      if (this.#state === 'ACTIVE' || final) this.#generate(time);
+      if (this.#preparing === chain) this.#preparing = undefined;
+    });
+    this.#preparing = chain;
   }
 
   /** Generates batch `time`: the RDDs now (so inputs are cut at the tick), the jobs later. */
