@@ -53,6 +53,8 @@ export {
   type StreamInputInfo,
 } from './streaming/listener.js';
 export type { QueueItem } from './streaming/queue-input-dstream.js';
+export type { PushInputDStream, PushStreamOptions } from './streaming/push-input-dstream.js';
+export type { ReadableFeedOptions } from './sources/push-feeders.js';
 export type { SocketInputDStream, SocketTextStreamOptions } from './streaming/socket-input-dstream.js';
 export type { MapWithStateDStream, UpdateStateOptions } from './streaming/state-dstream.js';
 export { StateSpec, type MappingFunction } from './streaming/state-spec.js';
