@@ -37,6 +37,7 @@ export {
 export type { State } from './exec/state.js';
 export { setLogSink, stderrSink, type LogLevel, type LogRecord, type LogSink } from './log.js';
 export type { TaskEndInfo } from './rdd/dag-scheduler.js';
+export { fromModule } from './plan/ship.js';
 export { RDD, type AsyncOptions, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
 export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-context.js';
 export type { ReceiverStats } from './sources/socket-receiver.js';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IllegalStateError, ManualClock, SparkContext, StreamingContext, type BatchInfo, type DStream } from '../src/index.js';
+import { IllegalStateError, ManualClock, SparkContext, StreamingContext, type BatchInfo, type DStream, type PushInputDStream } from '../src/index.js';
 import { waitFor } from './helpers/streaming.js';
 
 // Streams a program pushes into: records arrive while the context runs, and a job that falls
@@ -34,7 +34,7 @@ describe.each(['local', 'local[2]'] as const)('push inputs on %s', (master) => {
   afterAll(() => sc.stop());
 
   it('push after start() counts, in the next batch, in order', async () => {
-    let stream!: ReturnType<StreamingContext['pushStream']>;
+    let stream!: PushInputDStream<{ id: number }>;
     const h = harness(sc, (ssc) => (stream = ssc.pushStream<{ id: number }>()));
     await stream.push({ id: 0 }); // before start: goes into the first batch
     h.ssc.start();
@@ -50,7 +50,7 @@ describe.each(['local', 'local[2]'] as const)('push inputs on %s', (master) => {
   });
 
   it('push waits while maxPendingRecords are not processed, and resolves as batches complete', async () => {
-    let stream!: ReturnType<StreamingContext['pushStream']>;
+    let stream!: PushInputDStream<number>;
     const h = harness(sc, (ssc) => (stream = ssc.pushStream<number>({ maxPendingRecords: 3 })));
     h.ssc.start();
     let accepted = 0;

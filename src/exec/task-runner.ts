@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { TaskCancelledError, TaskTimeoutError, WorkerError, WorkerMemoryError } from '../errors.js';
 import type { Task, TaskResult } from '../plan/task.js';
 import { executeTask } from './executor.js';
+import { loadTaskModules } from './task-modules.js';
 
 /** Where tasks run: in this thread (master `local`) or on a pool of worker threads. */
 export interface TaskRunner {
@@ -38,7 +39,7 @@ export class InProcessRunner implements TaskRunner {
 
   async run(task: Task): Promise<TaskResult> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    return executeTask(task);
+    return (await loadTaskModules(task)) ?? executeTask(task);
   }
 
   cancelAll(): void {}

@@ -1,12 +1,16 @@
 /**
  * The Piscina worker entry. It imports only the executor: a task arrives as plain data with
- * shared-memory handles, user functions arrive as source and are compiled (and cached) here.
- * Piscina loads this module when the worker starts, so the fast path is warmed up then, not in
- * the first batch.
+ * shared-memory handles, user functions arrive as source and are compiled (and cached) here,
+ * after the modules they import are loaded on this thread. Piscina loads this module when the
+ * worker starts, so the fast path is warmed up then, not in the first batch.
  */
+import type { Task, TaskResult } from '../plan/task.js';
 import { executeTask } from './executor.js';
+import { loadTaskModules } from './task-modules.js';
 import { warmUp } from './warm-up.js';
 
 warmUp();
 
-export default executeTask;
+export default async function runWorkerTask(task: Task): Promise<TaskResult> {
+  return (await loadTaskModules(task)) ?? executeTask(task);
+}
