@@ -80,7 +80,7 @@ export class PushInputDStream<T> extends InputDStream<T> {
     this.#pending++;
   }
 
-  /** Pushes `records` in order, each as {@link push}; resolves when the last is accepted. */
+  /** Pushes `records` in order, each as `push` does; resolves when the last is accepted. */
   async pushAll(records: Iterable<T>): Promise<void> {
     for (const r of records) {
       if (this.#pending < this.#max) {
