@@ -60,4 +60,4 @@ it('aggregates request latency per route over a window, serves it as JSON, and s
   } finally {
     child.kill('SIGKILL');
   }
-});
+}, 180_000);
