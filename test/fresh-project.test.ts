@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +22,14 @@ describe('chispa installed from its packed tarball into a fresh project', () => 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chispa-fresh-'));
     project = join(dir, 'project');
-    // `npm pack` runs `prepare`, i.e. the build, as it does when publishing.
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, maxBuffer: 64 << 20 });
+    // `npm pack` runs `prepare`, i.e. the build, as it does when publishing; in a copy of the
+    // package's sources, so that this project's dist/ (which other tests may read) stays as it is.
+    const pkg = join(dir, 'chispa');
+    for (const f of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin', 'examples', 'native-layouts']) {
+      cpSync(join(root, f), join(pkg, f), { recursive: true });
+    }
+    symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'));
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: pkg, maxBuffer: 64 << 20 });
     const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     files = packed.files.map((f) => f.path);
     cpSync(fileURLToPath(new URL('./fixtures/fresh-project', import.meta.url)), project, { recursive: true });
