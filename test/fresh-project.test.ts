@@ -72,7 +72,8 @@ describe('chispa installed from its packed tarball into a fresh project', () => 
 
   it('runs `chispa demo` from the installed bin', async () => {
     const { stdout } = await run(join(project, 'node_modules', '.bin', 'chispa'), ['demo', '--seconds', '2', '--batch', '1'], { cwd: project });
-    expect(stdout).toMatch(/Time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
-    expect(stdout).toMatch(/\('[^']*', \d+\)/);
+    // A batch printed from the installed package (whether it holds words yet depends on how fast
+    // the machine is, so that is not asserted).
+    expect(stdout).toMatch(/-{43}\nTime: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n-{43}\n/);
   }, 120_000);
 });
