@@ -44,7 +44,6 @@ export type { ReceiverStats } from './sources/socket-receiver.js';
 export { ManualClock, SystemClock, type Clock } from './streaming/clock.js';
 export { DStream, type ForeachRDDFunction } from './streaming/dstream.js';
 export type { FileInputDStream, FileInputState, TextFileStreamOptions } from './streaming/file-input-dstream.js';
-export type { RecoveryOptions } from './streaming/checkpointing.js';
 export {
   BatchInfo,
   OutputOperationInfo,
