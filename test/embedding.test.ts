@@ -57,10 +57,10 @@ describe.each(['local', 'local[2]'] as const)('functions that import modules on 
     expect(digests).toEqual(lines.map((l) => sha1(l).slice(0, 8)));
   });
 
-  it('a missing export fails the job with a coded error naming the operator', async () => {
+  it('a missing export fails the job with FunctionSourceError naming the operator', async () => {
     const missing = fromModule(new URL('./fixtures/embedding/ops.ts', import.meta.url), 'noSuchExport');
     const err = await sc.parallelize([1, 2], 2).map(missing).collect().catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'CHISPA_ERR_USER_FUNCTION', operator: 'map' });
+    expect(err).toMatchObject({ code: 'CHISPA_ERR_FUNCTION_SOURCE', operator: 'map' });
     expect(String((err as Error).message)).toContain('noSuchExport');
   });
 });
