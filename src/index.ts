@@ -39,6 +39,7 @@ export type { State } from './exec/state.js';
 export { setLogSink, stderrSink, type LogLevel, type LogRecord, type LogSink } from './log.js';
 export type { TaskEndInfo } from './rdd/dag-scheduler.js';
 export { KafkaRDD } from './rdd/kafka-rdd.js';
+export { fromModule } from './plan/ship.js';
 export { RDD, type AsyncOptions, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
 export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-context.js';
 export type { ReceiverStats } from './sources/socket-receiver.js';
@@ -55,6 +56,8 @@ export {
   type StreamInputInfo,
 } from './streaming/listener.js';
 export type { QueueItem } from './streaming/queue-input-dstream.js';
+export type { PushInputDStream, PushStreamOptions } from './streaming/push-input-dstream.js';
+export type { ReadableFeedOptions } from './sources/push-feeders.js';
 export type { SocketInputDStream, SocketTextStreamOptions } from './streaming/socket-input-dstream.js';
 export type { MapWithStateDStream, UpdateStateOptions } from './streaming/state-dstream.js';
 export { StateSpec, type MappingFunction } from './streaming/state-spec.js';

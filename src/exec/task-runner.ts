@@ -3,6 +3,7 @@ import { TaskCancelledError, TaskTimeoutError, WorkerError, WorkerMemoryError } 
 import type { Task, TaskResult } from '../plan/task.js';
 import { executeTask } from './executor.js';
 import { runTaskAsync } from './run-task-async.js';
+import { loadTaskModules } from './task-modules.js';
 
 /** Where tasks run: in this thread (master `local`) or on a pool of worker threads. */
 export interface TaskRunner {
@@ -39,7 +40,7 @@ export class InProcessRunner implements TaskRunner {
 
   async run(task: Task): Promise<TaskResult> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    return task.source.kind === 'kafka' ? runTaskAsync(task) : executeTask(task);
+    return (await loadTaskModules(task)) ?? runTaskAsync(task);
   }
 
   cancelAll(): void {}

@@ -4,12 +4,22 @@ import xxhash from 'xxhash-wasm';
  * xxHash32 (seed 0), the hash of shuffle partitioning and checkpoint checksums. Two
  * implementations of the same function: short inputs (a shuffle key, hashed once per distinct
  * key per map task) in JavaScript, straight off the caller's bytes; long ones (a checkpoint file)
- * through the one xxhash-wasm instance of this thread (instantiating WebAssembly is async, so it
- * happens once, at module load). The WebAssembly call copies its input into the module's memory
- * and wants a view of exactly the bytes to hash, a subarray allocation per key: for a word of a
- * few bytes that overhead is most of the cost.
+ * through the one xxhash-wasm instance of this thread. The WebAssembly call copies its input into
+ * the module's memory and wants a view of exactly the bytes to hash, a subarray allocation per
+ * key: for a word of a few bytes that overhead is most of the cost.
+ *
+ * Instantiating WebAssembly is async. It starts at module load but is not awaited there: a
+ * top-level await would make `require('chispa')` fail (ERR_REQUIRE_ASYNC_MODULE) on Node 20.
+ * Until it is ready, long inputs are hashed in JavaScript too, which gives the same hash.
  */
-const api = await xxhash();
+let api: Awaited<ReturnType<typeof xxhash>> | undefined;
+void xxhash().then(
+  (ready) => {
+    api = ready;
+  },
+  // Without WebAssembly every input is hashed in JavaScript: the same function, only slower.
+  () => {},
+);
 
 /** Above this, input is hashed in chunks: `h32Raw` copies its whole input into WebAssembly memory, which never shrinks. */
 const CHUNK = 1 << 20;
@@ -25,7 +35,7 @@ const P5 = 0x165667b1 | 0;
 
 /** xxHash32 of `bytes`, as an unsigned 32-bit integer. */
 export function h32(bytes: Uint8Array): number {
-  if (bytes.length < SHORT) return h32Range(bytes, 0, bytes.length);
+  if (bytes.length < SHORT || !api) return h32Range(bytes, 0, bytes.length);
   if (bytes.length <= CHUNK) return api.h32Raw(bytes) >>> 0;
   const h = api.create32();
   for (let off = 0; off < bytes.length; off += CHUNK) h.update(bytes.subarray(off, off + CHUNK));

@@ -9,6 +9,8 @@ import { parse } from 'acorn';
 import type * as ESTree from 'estree';
 import { analyze } from 'periscopic';
 import { ClosureCaptureError, FunctionSourceError } from '../errors.js';
+import { resolveImport, type ResolvedImport } from './imports.js';
+import { importedValue } from './module-registry.js';
 
 /** A function made ready to cross to a worker: its source, plus an explicit context. */
 export interface ShippedFunction {
@@ -18,10 +20,65 @@ export interface ShippedFunction {
   readonly source: string;
   /** Names the source may use besides globals: shipped functions, or structured-cloneable values. */
   readonly context?: Readonly<Record<string, ShippedContextValue>>;
+  /** Module URLs the function and its context functions import: loaded before it compiles. */
+  readonly modules?: readonly string[];
 }
 
-/** One context entry: a function (shipped in turn) or a structured-cloneable value. */
-export type ShippedContextValue = { readonly fn: ShippedFunction } | { readonly value: unknown };
+/**
+ * One context entry: a function (shipped in turn), a structured-cloneable value, or an export of
+ * a module the thread imports (`imports`).
+ */
+export type ShippedContextValue = { readonly fn: ShippedFunction } | { readonly value: unknown } | { readonly import: ResolvedImport };
+
+/** Modules a function uses on the workers, bound as its free variables (see `FnOptions.imports`). */
+export interface ImportOptions {
+  /** Variable name → `'specifier'` (the namespace) or `'specifier#export'`. */
+  readonly imports?: Readonly<Record<string, string>>;
+  /** Where relative and bare specifiers resolve from: the caller's `import.meta.url` (default: the working directory). */
+  readonly importsFrom?: string | URL;
+}
+
+const MODULE_EXPORT = Symbol('chispa.moduleExport');
+
+/**
+ * A function exported by a module, to give to an operator: the worker threads import the module
+ * and call its export, so a service's own code (and what it imports) runs there as it is. Under
+ * master `local` the main thread imports it the same way. TypeScript modules load when the
+ * program runs under tsx.
+ *
+ * The returned function can be called directly once the module was imported on this thread (a
+ * job used it under `local`); before that it throws.
+ *
+ * @param module the module: a `file:` URL (`new URL('./ops.js', import.meta.url)`), a path, or a package name.
+ * @param exportName the export to call; default `default`.
+ * @example
+ * ```ts
+ * const events = lines.map(fromModule(new URL('./ops.js', import.meta.url), 'parseEvent'));
+ * ```
+ */
+export function fromModule<F extends (...args: any[]) => any = (...args: any[]) => any>(module: string | URL, exportName = 'default'): F {
+  const resolved = resolveImport(`${String(module)}#${exportName}`, undefined, 'fromModule');
+  const fn = (...args: unknown[]): unknown => {
+    const found = importedValue(resolved.url, resolved.name);
+    if (!found || typeof found.value !== 'function') {
+      throw new FunctionSourceError('fromModule', `${resolved.url}#${exportName} is not imported on this thread yet`);
+    }
+    return (found.value as (...a: unknown[]) => unknown)(...args);
+  };
+  Object.defineProperty(fn, MODULE_EXPORT, { value: resolved });
+  Object.defineProperty(fn, 'name', { value: exportName });
+  return fn as F;
+}
+
+/** The module export a {@link fromModule} function stands for, if it is one. */
+export function moduleExportOf(fn: unknown): ResolvedImport | undefined {
+  return typeof fn === 'function' ? (fn as { [MODULE_EXPORT]?: ResolvedImport })[MODULE_EXPORT] : undefined;
+}
+
+/** Whether shipping `fn` involves modules, so it must be shipped even under master `local`. */
+export function usesModules(fn: unknown, opts?: ImportOptions): boolean {
+  return moduleExportOf(fn) !== undefined || (opts?.imports !== undefined && Object.keys(opts.imports).length > 0);
+}
 
 /**
  * Bundler helpers that transpilers inject into function bodies and that we therefore provide in
@@ -88,8 +145,13 @@ export function isAsyncFunction(fn: Function): boolean {
  * @throws ClosureCaptureError if the source uses variables of its enclosing scope.
  * @throws FunctionSourceError if the source cannot be shipped (native, bound, class, bad context).
  */
-export function shipFunction(fn: Function, operator: string, context?: Record<string, unknown>): ShippedFunction {
+export function shipFunction(fn: Function, operator: string, context?: Record<string, unknown>, importOpts?: ImportOptions): ShippedFunction {
   if (typeof fn !== 'function') throw new FunctionSourceError(operator, `expected a function, got ${typeof fn}`);
+  const exported = moduleExportOf(fn);
+  if (exported) {
+    return { id: nextId++, source: 'exported', context: { exported: { import: exported } }, modules: [exported.url] };
+  }
+  const imports = importOpts?.imports ?? {};
   const { source, root } = toExpression(String(fn), operator);
 
   // Every non-arrow function has an implicit `arguments` binding; declaring it as a parameter
@@ -101,23 +163,36 @@ export function shipFunction(fn: Function, operator: string, context?: Record<st
   });
   const allowed = globalNames();
   const captured = [...analyze(root).globals]
-    .filter(([name]) => !allowed.has(name) && !(context && Object.hasOwn(context, name)))
+    .filter(([name]) => !allowed.has(name) && !(context && Object.hasOwn(context, name)) && !Object.hasOwn(imports, name))
     // periscopic keeps the first reference of each name; order by where it appears.
     .sort(([, a], [, b]) => position(a) - position(b))
     .map(([name]) => name);
   if (captured.length > 0) throw new ClosureCaptureError(operator, captured);
 
   const id = nextId++;
-  if (!context) return { id, source };
+  if (!context && Object.keys(imports).length === 0) return { id, source };
   const shipped: Record<string, ShippedContextValue> = {};
-  for (const [key, value] of Object.entries(context)) {
+  const modules = new Set<string>();
+  for (const [key, spec] of Object.entries(imports)) {
+    if (!isParameterName(key) || Object.hasOwn(HELPERS, key)) {
+      throw new FunctionSourceError(operator, `import name '${key}' is not usable as a variable name`);
+    }
+    if (typeof spec !== 'string') throw new FunctionSourceError(operator, `import '${key}' must be a module specifier string`);
+    const resolved = resolveImport(spec, importOpts?.importsFrom, operator);
+    shipped[key] = { import: resolved };
+    modules.add(resolved.url);
+  }
+  for (const [key, value] of Object.entries(context ?? {})) {
     if (!isParameterName(key) || Object.hasOwn(HELPERS, key)) {
       throw new FunctionSourceError(operator, `context key '${key}' is not usable as a variable name`);
     }
+    if (Object.hasOwn(imports, key)) throw new FunctionSourceError(operator, `'${key}' is both imported and in the context`);
     if (typeof value === 'function') {
       // A helper may be async (mapAsync awaits what it returns); a sync operator that gets a
       // Promise from it fails the batch with AsyncFunctionError at run time.
-      shipped[key] = { fn: shipFunction(value, `${operator} context '${key}'`) };
+      const inner = shipFunction(value, `${operator} context '${key}'`);
+      shipped[key] = { fn: inner };
+      for (const m of inner.modules ?? []) modules.add(m);
       continue;
     }
     try {
@@ -128,7 +203,7 @@ export function shipFunction(fn: Function, operator: string, context?: Record<st
       throw new FunctionSourceError(operator, `context value '${key}' cannot be sent to a worker thread (${why})`);
     }
   }
-  return { id, source, context: shipped };
+  return modules.size > 0 ? { id, source, context: shipped, modules: [...modules] } : { id, source, context: shipped };
 }
 
 /** Turns `fn.toString()` into an expression source, and the function node to analyse. */
@@ -192,6 +267,12 @@ function position(node: ESTree.Node): number {
   return (node as ESTree.Node & { start?: number }).start ?? 0;
 }
 
+function imported(ref: ResolvedImport): unknown {
+  const found = importedValue(ref.url, ref.name);
+  if (!found) throw new FunctionSourceError(`import '${ref.url}'`, 'the module was not loaded on this thread before the task ran');
+  return found.value;
+}
+
 const MAX_CACHED = 10_000;
 const compiled = new Map<number, (...args: any[]) => any>();
 
@@ -208,7 +289,7 @@ export function compileFunction(shipped: ShippedFunction): (...args: any[]) => a
   const names = [...Object.keys(HELPERS), ...entries.map(([key]) => key)];
   const values = [
     ...Object.values(HELPERS),
-    ...entries.map(([, entry]) => ('fn' in entry ? compileFunction(entry.fn) : entry.value)),
+    ...entries.map(([, entry]) => ('fn' in entry ? compileFunction(entry.fn) : 'import' in entry ? imported(entry.import) : entry.value)),
   ];
   let fn: unknown;
   try {

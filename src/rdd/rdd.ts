@@ -13,6 +13,15 @@ export interface FnOptions {
    * travels. Functions in the context are shipped by source too; anything else is copied.
    */
   context?: Record<string, unknown>;
+  /**
+   * Modules the function uses, bound as its free variables: variable name → `'specifier'` (the
+   * module namespace) or `'specifier#export'`, e.g. `{ createHash: 'node:crypto#createHash',
+   * z: 'zod#z' }`. Each thread imports a module once, before the first task that needs it; under
+   * master `local` the main thread does. Relative and bare specifiers resolve from `importsFrom`.
+   */
+  imports?: Record<string, string>;
+  /** Where `imports` resolve from: pass `import.meta.url`; default the working directory. */
+  importsFrom?: string | URL;
 }
 
 /** Options of `mapAsync` and `flatMapAsync`. */
@@ -106,7 +115,7 @@ export class RDD<T> {
   }
 
   #fn(fn: (...args: any[]) => any, op: string, opts?: FnOptions) {
-    return this.context.prepareFunction(fn, op, opts?.context);
+    return this.context.prepareFunction(fn, op, opts?.context, opts);
   }
 
   // ---- narrow transformations ----

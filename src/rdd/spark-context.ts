@@ -5,7 +5,7 @@ import { InProcessRunner, PoolRunner, type PoolLimits, type TaskRunner } from '.
 import { add } from '../functions.js';
 import { setLogLevel } from '../log.js';
 import { parallelizeBlock } from '../memory/partitioned-block.js';
-import { compileFunction, isAsyncFunction, shipFunction, type ShippedFunction } from '../plan/ship.js';
+import { compileFunction, isAsyncFunction, shipFunction, usesModules, type ImportOptions, type ShippedFunction } from '../plan/ship.js';
 import type { FnRef } from '../plan/task.js';
 import { DAGScheduler, type TaskEndInfo } from './dag-scheduler.js';
 import { RDD } from './rdd.js';
@@ -66,7 +66,7 @@ export class SparkContext {
   readonly scheduler: DAGScheduler;
   readonly #runner: TaskRunner;
   readonly #listeners = new Set<SparkListener>();
-  readonly #prepared = new WeakMap<(...args: any[]) => any, Map<Record<string, unknown> | undefined, FnRef>>();
+  readonly #prepared = new WeakMap<(...args: any[]) => any, Map<object | undefined, FnRef>>();
   readonly #shippedBySource = new Map<string, ShippedFunction>();
   #stopped: Promise<void> | undefined;
 
@@ -156,23 +156,29 @@ export class SparkContext {
    * closure works); on a pool, its source, checked now for captured variables so the mistake
    * surfaces where the operator is called, not as a ReferenceError in a worker.
    */
-  prepareFunction(fn: (...args: any[]) => any, op: string, context?: Record<string, unknown>, opts?: { async?: boolean }): FnRef {
+  prepareFunction(fn: (...args: any[]) => any, op: string, context?: Record<string, unknown>, opts?: ImportOptions & { async?: boolean }): FnRef {
     if (typeof fn !== 'function') throw new IllegalArgumentError(`${op}: expected a function, got ${typeof fn}`, { operator: op });
     // Under both masters: an operator that calls its function record by record would keep the
     // Promises an async function returns as values (and a worker could not send them back).
     if (!opts?.async && isAsyncFunction(fn)) throw new AsyncFunctionError(op);
-    if (this.isLocal && context === undefined) return fn;
+    // A function that imports modules is shipped under `local` too: the runner imports them
+    // (async) before the task, and the task compiles the function with them bound.
+    const modules = usesModules(fn, opts);
+    if (this.isLocal && context === undefined && !modules) return fn;
     // A DStream prepares its functions once, at definition, and every batch's RDD asks again with
     // the same function and context objects: the cache keeps one shipped id per function, so
     // workers compile it once, not once per batch.
     let byContext = this.#prepared.get(fn);
     if (!byContext) this.#prepared.set(fn, (byContext = new Map()));
-    let ref = byContext.get(context);
+    // Keyed by the imports object when there is one (a DStream passes the same options every batch).
+    const key = modules ? (opts?.imports ?? fn) : context;
+    let ref = byContext.get(key);
     if (!ref) {
-      const shipped = context === undefined ? this.#shipBySource(fn, op) : shipFunction(fn, op, context);
+      const shipped =
+        context === undefined && !modules ? this.#shipBySource(fn, op) : shipFunction(fn, op, context, opts);
       // Under `local` with an explicit context, compile now so both masters see the same function.
-      ref = this.isLocal ? compileFunction(shipped) : shipped;
-      byContext.set(context, ref);
+      ref = this.isLocal && !modules ? compileFunction(shipped) : shipped;
+      byContext.set(key, ref);
     }
     return ref;
   }

@@ -177,7 +177,7 @@ export abstract class DStream<T> {
 
   /** Validates `fn` now (closure capture on a worker pool), so errors surface at definition. */
   #check(fn: (...args: any[]) => any, op: string, opts?: FnOptions): void {
-    this.ssc.sparkContext.prepareFunction(fn, op, opts?.context);
+    this.ssc.sparkContext.prepareFunction(fn, op, opts?.context, opts);
   }
 
   // ---- transformations ----

@@ -12,6 +12,9 @@ import type { StreamingListener } from './listener.js';
 import { StreamingListenerBus } from './listener-bus.js';
 import { FileInputDStream, type TextFileStreamOptions } from './file-input-dstream.js';
 import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
+import { PushInputDStream, type PushStreamOptions } from './push-input-dstream.js';
+import { feedIterable, feedReadable, type ReadableFeedOptions } from '../sources/push-feeders.js';
+import type { Readable } from 'node:stream';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
 import { DStreamGraph, type BatchJobs } from './dstream-graph.js';
 import type { RateLimitOptions } from '../sources/rate-limiter.js';
@@ -208,12 +211,61 @@ export class StreamingContext {
   }
 
   /**
-   * A stream from a queue of batches, each an array of records (or an RDD). With `oneAtATime`,
-   * each batch takes one item; otherwise all that are queued. After the queue drains, batches are
-   * empty or `defaultBatch`.
+   * A stream from a queue of batches, each an array of records (or an RDD), with Spark's
+   * semantics: each batch takes the next item (with `oneAtATime`, the default) or all items left;
+   * once the queue drains, batches are empty, or `defaultBatch` when given. The queue is copied
+   * when the stream is defined, as PySpark turns its list into RDDs then: items added to the
+   * array afterwards are not seen. For records that arrive while the program runs, use
+   * {@link StreamingContext.pushStream}, {@link StreamingContext.iterableStream} or
+   * {@link StreamingContext.readableStream}. Like Spark's, a queue stream cannot be recovered
+   * from a checkpoint.
    */
   queueStream<T>(batches: Iterable<QueueItem<T>>, oneAtATime = true, defaultBatch?: QueueItem<T>): DStream<T> {
     return this.graph.addInput(new QueueInputDStream<T>(this, batches, oneAtATime, defaultBatch));
+  }
+
+  /**
+   * A stream the program pushes records into (`await stream.push(record)`, `pushAll(records)`),
+   * for code that has events rather than a stream. Each batch holds the records accepted since the
+   * previous batch; `push` waits while `maxPendingRecords` are accepted and not yet processed.
+   *
+   * @example
+   * ```ts
+   * const requests = ssc.pushStream<{ route: string; ms: number }>();
+   * requests.map((r) => [r.route, r.ms]).reduceByKey(add).pprint();
+   * ssc.start();
+   * server.on('request', (req) => void requests.push({ route: req.url ?? '/', ms: 1 }));
+   * ```
+   */
+  pushStream<T>(opts?: PushStreamOptions): PushInputDStream<T> {
+    return this.graph.addInput(new PushInputDStream<T>(this, opts));
+  }
+
+  /**
+   * A stream of the items of an async (or sync) iterable, one record per item, pulled from
+   * `start()`: the next item is pulled only once the previous one is accepted, and none while
+   * `maxPendingRecords` are pending, so a generator faster than the job waits in its `yield`.
+   * When the iterable ends, batches are empty; an error it throws fails the context (see
+   * `awaitTermination`). `stop()` stops pulling (the iterator's `return` is called).
+   */
+  iterableStream<T>(source: AsyncIterable<T> | Iterable<T>, opts?: PushStreamOptions): DStream<T> {
+    return this.graph.addInput(
+      new PushInputDStream<T>(this, opts, (self) => void feedIterable(source, self, (e) => this.#reportError(asError(e)))),
+    );
+  }
+
+  /**
+   * A stream of what a Node Readable gives: in object mode one record per chunk; otherwise text
+   * lines (split on `\n`, `\r\n` or `\r`). The Readable is paused while `maxPendingRecords` are
+   * pending and resumed as batches complete; `stop()` pauses it and lets go of it (the caller
+   * still owns it and closes it). A stream error fails the context.
+   */
+  readableStream<T = string>(readable: Readable, opts?: PushStreamOptions & ReadableFeedOptions): DStream<T> {
+    return this.graph.addInput(
+      new PushInputDStream<T>(this, opts, (self) =>
+        feedReadable(readable, self as PushInputDStream<unknown>, opts ?? {}, (e) => this.#reportError(asError(e))),
+      ),
+    );
   }
 
   /**
@@ -528,4 +580,8 @@ export class StreamingContext {
     for (const w of this.#waiters) w.reject(e);
     this.#waiters.clear();
   }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new IllegalStateError(`an input failed with a non-Error value: ${String(e)}`);
 }

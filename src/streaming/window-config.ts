@@ -37,7 +37,7 @@ export function incrementalWindow(
   opts: FnOptions,
 ): ReducedWindowConfig {
   const op = 'reduceByKeyAndWindow';
-  const reduce = sc.prepareFunction(fns.reduce, op, opts.context);
+  const reduce = sc.prepareFunction(fns.reduce, op, opts.context, opts);
   return {
     op,
     ...durations,
@@ -45,8 +45,8 @@ export function incrementalWindow(
     reduce,
     merge: {
       reduce,
-      inverse: sc.prepareFunction(fns.inverse, op, opts.context),
-      filter: fns.filter ? sc.prepareFunction(fns.filter, op, opts.context) : null,
+      inverse: sc.prepareFunction(fns.inverse, op, opts.context, opts),
+      filter: fns.filter ? sc.prepareFunction(fns.filter, op, opts.context, opts) : null,
     },
   };
 }
