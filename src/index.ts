@@ -42,6 +42,7 @@ export { KafkaRDD } from './rdd/kafka-rdd.js';
 export { RDD, type AsyncOptions, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
 export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-context.js';
 export type { ReceiverStats } from './sources/socket-receiver.js';
+export { Receiver, DEFAULT_RESTART_DELAY_MS } from './sources/receiver.js';
 export { ManualClock, SystemClock, type Clock } from './streaming/clock.js';
 export { DStream, type ForeachRDDFunction } from './streaming/dstream.js';
 export type { FileInputDStream, FileInputState, TextFileStreamOptions } from './streaming/file-input-dstream.js';
@@ -55,6 +56,7 @@ export {
   type StreamInputInfo,
 } from './streaming/listener.js';
 export type { QueueItem } from './streaming/queue-input-dstream.js';
+export type { ReceiverInputDStream, ReceiverStreamOptions } from './streaming/receiver-input-dstream.js';
 export type { SocketInputDStream, SocketTextStreamOptions } from './streaming/socket-input-dstream.js';
 export type { MapWithStateDStream, UpdateStateOptions } from './streaming/state-dstream.js';
 export { StateSpec, type MappingFunction } from './streaming/state-spec.js';

@@ -13,6 +13,8 @@ import { StreamingListenerBus } from './listener-bus.js';
 import { FileInputDStream, type TextFileStreamOptions } from './file-input-dstream.js';
 import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
+import { ReceiverInputDStream, type ReceiverStreamOptions } from './receiver-input-dstream.js';
+import type { Receiver } from '../sources/receiver.js';
 import { DStreamGraph, type BatchJobs } from './dstream-graph.js';
 import type { RateLimitOptions } from '../sources/rate-limiter.js';
 import type { BackpressureOptions } from './rate-controller.js';
@@ -205,6 +207,15 @@ export class StreamingContext {
   /** Lines of text from a TCP server at `host:port` (this side connects, as Spark's receiver). */
   socketTextStream(host: string, port: number, opts?: SocketTextStreamOptions): SocketInputDStream {
     return this.graph.addInput(new SocketInputDStream(this, host, port, opts));
+  }
+
+  /**
+   * The records a custom {@link Receiver} stores, as Spark's `receiverStream`: the receiver is
+   * started with the context, restarted when it asks to or when `onStart` throws, and stopped
+   * with the context; each batch holds what it stored since the previous one.
+   */
+  receiverStream<T>(receiver: Receiver<T>, opts?: ReceiverStreamOptions): ReceiverInputDStream<T> {
+    return this.graph.addInput(new ReceiverInputDStream<T>(this, receiver, opts));
   }
 
   /**
