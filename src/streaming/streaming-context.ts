@@ -15,6 +15,7 @@ import { QueueInputDStream, type QueueItem } from './queue-input-dstream.js';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
 import { ReceiverInputDStream, type ReceiverStreamOptions } from './receiver-input-dstream.js';
 import type { Receiver } from '../sources/receiver.js';
+import { ZeroMQReceiver, type ZeroMQStreamOptions } from '../sources/zeromq-receiver.js';
 import { DStreamGraph, type BatchJobs } from './dstream-graph.js';
 import type { RateLimitOptions } from '../sources/rate-limiter.js';
 import type { BackpressureOptions } from './rate-controller.js';
@@ -216,6 +217,21 @@ export class StreamingContext {
    */
   receiverStream<T>(receiver: Receiver<T>, opts?: ReceiverStreamOptions): ReceiverInputDStream<T> {
     return this.graph.addInput(new ReceiverInputDStream<T>(this, receiver, opts));
+  }
+
+  /**
+   * Messages from a ZeroMQ PUB (`type: 'sub'`, the default, with `topics`) or PUSH (`type: 'pull'`)
+   * socket at `endpoint`, as Spark's `ZeroMQUtils.createStream`: each message's frames become
+   * records (UTF-8 strings by default, the topic frame dropped; `bytesToObjects` to change).
+   *
+   * @example
+   * ```ts
+   * ssc.zeromqStream('tcp://127.0.0.1:5555', { topics: ['lines'] })
+   *   .flatMap((line) => line.split(' ')).map((w) => [w, 1]).reduceByKey(add).pprint();
+   * ```
+   */
+  zeromqStream<T = string>(endpoint: string, opts?: ZeroMQStreamOptions<T> & ReceiverStreamOptions): ReceiverInputDStream<T> {
+    return this.receiverStream(new ZeroMQReceiver<T>(endpoint, opts), opts);
   }
 
   /**
