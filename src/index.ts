@@ -44,6 +44,7 @@ export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-co
 export type { ReceiverStats } from './sources/socket-receiver.js';
 export { Receiver, DEFAULT_RESTART_DELAY_MS } from './sources/receiver.js';
 export { ZeroMQReceiver, type ZeroMQStreamOptions } from './sources/zeromq-receiver.js';
+export type { SocketTextReceiver } from './sources/socket-text-receiver.js';
 export { ManualClock, SystemClock, type Clock } from './streaming/clock.js';
 export { DStream, type ForeachRDDFunction } from './streaming/dstream.js';
 export type { FileInputDStream, FileInputState, TextFileStreamOptions } from './streaming/file-input-dstream.js';

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -295,5 +296,47 @@ describe('Receiver API', () => {
       await ssc2.stop(false);
     }
     expect(counts[1]).toEqual([['a', 3], ['b', 1], ['c', 1], ['d', 2]]);
+  });
+
+  it('socketTextStream runs on the Receiver API: restart() reconnects, store(lines) adds lines, listeners see both', async () => {
+    const clients: net.Socket[] = [];
+    const server = net.createServer((c) => clients.push(c));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const clock = new ManualClock(0);
+    const ssc = new StreamingContext(sc, 1, { clock });
+    const lines = ssc.socketTextStream('127.0.0.1', (server.address() as net.AddressInfo).port);
+    const got: string[][] = [];
+    lines.foreachRDD(async (rdd) => void got.push(sorted(await rdd.collect())));
+    const seen = events(ssc);
+    const stderr = await captureStderr(async () => {
+      ssc.start();
+      try {
+        await waitFor(() => clients.length === 1, 'first connection');
+        const receiver = lines.receiver!;
+        expect(receiver).toBeInstanceOf(Receiver);
+        expect(receiver.name).toBe('SocketReceiver-0');
+        clients[0].write('a b\n');
+        await waitFor(() => lines.receiverStats().lines === 1, 'first line');
+        receiver.restart('reconnect, please', undefined, 10);
+        await waitFor(() => clients.length === 2 && receiver.isStarted(), 'second connection');
+        clients[1].write('c\n');
+        await receiver.store(['d', 'e f']);
+        await waitFor(() => lines.receiverStats().lines === 4, 'the line of the second connection');
+        clock.advance(1000);
+        await waitFor(() => got.length === 1, 'batch');
+      } finally {
+        await ssc.stop(false);
+        for (const c of clients) c.destroy();
+        server.close();
+      }
+    });
+    expect(got[0]).toEqual(['a b', 'c', 'd', 'e f']);
+    expect(seen.map(([e, active]) => [e, active])).toEqual([
+      ['started', true],
+      ['stopped', false],
+      ['started', true],
+      ['stopped', false],
+    ]);
+    expect(stderr).toMatch(/WARN.*restarting receiver SocketReceiver-0 in 10 ms: reconnect, please/);
   });
 });

@@ -11,6 +11,8 @@ export interface SupervisorOptions<T> {
   restartDelayMs: number;
   /** Log `reportError` calls as warnings (Spark does); off for receivers that log their own. */
   logReportedErrors?: boolean;
+  /** The receiver's counters, attached to its `onReceiverError` events. */
+  stats?: () => ReceiverInfo['stats'];
 }
 
 type State = 'initialized' | 'started' | 'stopped';
@@ -73,7 +75,7 @@ export class ReceiverSupervisorImpl<T> implements ReceiverSupervisor<T> {
 
   reportError(message: string, error: Error | undefined): void {
     if (this.#opts.logReportedErrors ?? true) log.warn(`receiver ${this.receiver.name} reported an error: ${describe(message, error)}`);
-    this.#post('onReceiverError', errorFields(message, error));
+    this.#post('onReceiverError', { ...errorFields(message, error), ...(this.#opts.stats ? { stats: this.#opts.stats() } : {}) });
   }
 
   /** Spark's restartReceiver: onStop now, onStart after `delayMs`; one restart at a time. */
