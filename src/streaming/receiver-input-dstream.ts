@@ -1,6 +1,6 @@
 import type { RDD } from '../rdd/rdd.js';
 import { DEFAULT_RESTART_DELAY_MS, type Receiver } from '../sources/receiver.js';
-import { ReceiverWriteAheadLog } from '../sources/receiver-wal.js';
+import { ReceiverWriteAheadLog } from '../checkpoint/receiver-wal.js';
 import { InputDStream } from './input-dstream.js';
 import type { ReceiverInfo } from './listener.js';
 import { ReceiverSupervisorImpl } from './receiver-supervisor.js';

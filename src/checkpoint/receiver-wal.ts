@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { fsyncDir, replaceDurably } from '../checkpoint/durable-write.js';
-import { frame, unframe } from '../checkpoint/frame.js';
+import { fsyncDir, replaceDurably } from './durable-write.js';
+import { frame, unframe } from './frame.js';
 import { log } from '../log.js';
 
 /** One logged block: its sequence number, and its batch time once a batch took it. */
