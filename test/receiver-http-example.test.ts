@@ -1,15 +1,13 @@
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { runExample } from './helpers/example.js';
 import { waitFor } from './helpers/streaming.js';
 
 // examples/http_receiver.ts as users run it (its own process), against a real HTTP server on
 // 127.0.0.1 that streams lines and ends its first response: the receiver restarts, reconnects,
 // and every word is counted once.
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const RULE = '-------------------------------------------';
 
 /** Word totals over every pprint block printed so far. */
@@ -33,22 +31,15 @@ it('counts the words of a streaming HTTP response, across a reconnect', async ()
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stream`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/http_receiver.ts', url, '0.25', '60'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
+  const ex = runExample('http_receiver.ts', [url, '0.25', '60']);
   try {
-    await waitFor(() => totals(stdout).to === 3, `the second connection's words (stdout: ${stdout}, stderr: ${stderr})`, 30_000);
+    await waitFor(() => totals(ex.stdout).to === 3, `the second connection's words (stdout: ${ex.stdout}, stderr: ${ex.stderr})`, 30_000);
     expect(responses.length).toBe(2);
-    expect(stdout).toContain(RULE);
-    expect(totals(stdout)).toEqual({ to: 3, be: 2, or: 1, not: 1 });
-    expect(stderr).toBe('');
+    expect(ex.stdout).toContain(RULE);
+    expect(totals(ex.stdout)).toEqual({ to: 3, be: 2, or: 1, not: 1 });
+    expect(ex.stderr).toBe('');
   } finally {
-    child.kill('SIGKILL');
+    ex.child.kill('SIGKILL');
     for (const r of responses) r.destroy();
     server.close();
   }
