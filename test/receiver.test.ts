@@ -339,4 +339,23 @@ describe('Receiver API', () => {
     ]);
     expect(stderr).toMatch(/WARN.*restarting receiver SocketReceiver-0 in 10 ms: reconnect, please/);
   });
+
+  it('receiver.maxRate bounds what a custom receiver stores: 300 records at 1000/s take at least 0.25 s', async () => {
+    const source = new AckSource();
+    const ssc = new StreamingContext(sc, 1, { clock: new ManualClock(0), receiver: { maxRate: 1000 } });
+    const stream = ssc.receiverStream(new ReliableReceiver(source));
+    stream.foreachRDD(() => {});
+    ssc.start();
+    try {
+      expect(stream.currentRateLimit).toBe(1000);
+      const t0 = performance.now();
+      source.push(Array.from({ length: 300 }, (_, i) => `r${i}`));
+      await waitFor(() => source.acked.length === 1, 'the block stored');
+      // A lower bound only: the limiter cannot let 300 records through faster than 1000 a second.
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+      expect(stream.receiverStats().records).toBe(300);
+    } finally {
+      await ssc.stop(false);
+    }
+  });
 });

@@ -4,6 +4,8 @@ import { ReceiverWriteAheadLog } from '../checkpoint/receiver-wal.js';
 import { InputDStream } from './input-dstream.js';
 import type { ReceiverInfo } from './listener.js';
 import { ReceiverSupervisorImpl } from './receiver-supervisor.js';
+import { RateLimiter } from '../sources/rate-limiter.js';
+import { ReceiverRateController } from './rate-controller.js';
 import type { StreamingContext } from './streaming-context.js';
 
 export interface ReceiverStreamOptions {
@@ -36,6 +38,8 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
   #contextStopped = false;
   #wal: ReceiverWriteAheadLog | undefined;
   #stored = 0;
+  #limiter: RateLimiter | undefined;
+  #rateController: ReceiverRateController | undefined;
 
   constructor(ssc: StreamingContext, receiver: Receiver<T>, opts: ReceiverStreamOptions = {}) {
     super(ssc);
@@ -53,6 +57,11 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     return this.#supervisor?.info;
   }
 
+  /** The receiver's current rate limit in records per second (Infinity when none), as Spark's `getCurrentLimit`. */
+  get currentRateLimit(): number {
+    return this.#limiter?.rate ?? Number.POSITIVE_INFINITY;
+  }
+
   /** Records stored so far (all monotonic), and whether the receiver is started now. */
   receiverStats(): { connected: boolean; records: number } {
     return { connected: this.#supervisor?.isReceiverStarted() ?? false, records: this.#stored };
@@ -64,6 +73,14 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
       this.#wal = new ReceiverWriteAheadLog(walDir);
       this.#pending = this.#wal.recover(this.ssc.recoveredAt) as T[];
     }
+    // receiver.maxRate and backpressure, as for socketTextStream: the same limiter and PID controller.
+    const { receiver, backpressure } = this.ssc.rateOptions;
+    const bp = backpressure?.enabled ? backpressure : undefined;
+    this.#limiter = new RateLimiter({ maxRate: receiver?.maxRate, initialRate: bp?.initialRate });
+    if (bp) {
+      this.#rateController = new ReceiverRateController(this, this.ssc.batchDurationMs, this.#limiter, bp.pid);
+      this.ssc.addStreamingListener(this.#rateController);
+    }
     this.#supervisor = new ReceiverSupervisorImpl(this.receiver, this.streamId, this.ssc.listenerBus, {
       push: (records) => this.#push(records),
       restartDelayMs: this.#restartDelay,
@@ -73,6 +90,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
 
   override async stop(): Promise<void> {
     this.#contextStopped = true;
+    if (this.#rateController) this.ssc.removeStreamingListener(this.#rateController);
     await this.#supervisor?.shutdown();
     for (const w of this.#drained.splice(0)) w();
   }
@@ -95,6 +113,11 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     // Backpressure: wait while what earlier batches have not taken is over the limit.
     while (this.#pending.length >= this.#maxBuffered && !this.#contextStopped) {
       await new Promise<void>((resolve) => this.#drained.push(resolve));
+    }
+    // The rate limit: records pass as permits accrue (Spark's BlockGenerator waits per record).
+    for (let left = records.length; left > 0 && this.#limiter && !this.#contextStopped; ) {
+      left -= this.#limiter.take(left);
+      if (left > 0) await new Promise((r) => setTimeout(r, this.#limiter!.waitMs(left)));
     }
     if (this.#contextStopped) return;
     // Logged before it is in the store, so no batch can take a block the log does not have.
