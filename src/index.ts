@@ -43,6 +43,9 @@ export { fromModule } from './plan/ship.js';
 export { RDD, type AsyncOptions, type FnOptions, type PartitionsArg, type ShuffleOptions } from './rdd/rdd.js';
 export { SparkContext, type SparkConf, type SparkListener } from './rdd/spark-context.js';
 export type { ReceiverStats } from './sources/socket-receiver.js';
+export { Receiver, DEFAULT_RESTART_DELAY_MS } from './sources/receiver.js';
+export { ZeroMQReceiver, type ZeroMQStreamOptions } from './sources/zeromq-receiver.js';
+export type { SocketTextReceiver } from './sources/socket-text-receiver.js';
 export { ManualClock, SystemClock, type Clock } from './streaming/clock.js';
 export { DStream, type ForeachRDDFunction } from './streaming/dstream.js';
 export type { FileInputDStream, FileInputState, TextFileStreamOptions } from './streaming/file-input-dstream.js';
@@ -58,6 +61,7 @@ export {
 export type { QueueItem } from './streaming/queue-input-dstream.js';
 export type { PushInputDStream, PushStreamOptions } from './streaming/push-input-dstream.js';
 export type { ReadableFeedOptions } from './sources/push-feeders.js';
+export type { ReceiverInputDStream, ReceiverStreamOptions } from './streaming/receiver-input-dstream.js';
 export type { SocketInputDStream, SocketTextStreamOptions } from './streaming/socket-input-dstream.js';
 export type { MapWithStateDStream, UpdateStateOptions } from './streaming/state-dstream.js';
 export { StateSpec, type MappingFunction } from './streaming/state-spec.js';

@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { runExample } from './helpers/example.js';
 import { waitFor } from './helpers/streaming.js';
 
 // examples/windowed_wordcount.ts as users run it (its own process, a real TCP server in place of
 // netcat), with short durations: 0.25 s batches, a 1 s window sliding every 0.5 s.
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const RULE = '-------------------------------------------';
 
 /** The records of every pprint block printed so far. */
@@ -27,28 +25,21 @@ it('prints the top words of each window, most frequent first, until they leave t
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
   const cp = mkdtempSync(join(tmpdir(), 'chispa-window-example-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/windowed_wordcount.ts', '127.0.0.1', String(port), '0.25', '1', '0.5', '60', cp], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
+  const ex = runExample('windowed_wordcount.ts', ['127.0.0.1', String(port), '0.25', '1', '0.5', '60', cp]);
   try {
-    await waitFor(() => clients.length === 1, 'the example to connect', 30_000);
+    await waitFor(() => clients.length === 1, 'the example to connect', 60_000);
     clients[0].write('b a a\nc  a\n');
-    const withWords = () => blocks(stdout).findIndex((b) => b.length > 0);
-    await waitFor(() => withWords() >= 0, `a window with the words (stderr: ${stderr})`, 30_000);
-    const first = blocks(stdout)[withWords()];
+    const withWords = () => blocks(ex.stdout).findIndex((b) => b.length > 0);
+    await waitFor(() => withWords() >= 0, `a window with the words (stderr: ${ex.stderr})`, 60_000);
+    const first = blocks(ex.stdout)[withWords()];
     expect(first[0]).toBe("('a', 3)");
     expect(first.slice(1).sort()).toEqual(["('b', 1)", "('c', 1)"]);
     // The empty word between the two spaces is filtered out; after 1 s the words leave the window.
-    await waitFor(() => blocks(stdout).slice(withWords()).some((b) => b.length === 0), 'the words to leave the window', 30_000);
+    await waitFor(() => blocks(ex.stdout).slice(withWords()).some((b) => b.length === 0), 'the words to leave the window', 60_000);
   } finally {
-    child.kill('SIGKILL');
+    ex.child.kill('SIGKILL');
     for (const c of clients) c.destroy();
     server.close();
     rmSync(cp, { recursive: true, force: true });
   }
-});
+}, 90_000); // a child process compiles the example and starts its workers: slow on a loaded machine

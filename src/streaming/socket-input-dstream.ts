@@ -2,13 +2,15 @@ import { IllegalArgumentError } from '../errors.js';
 import { LineBatchBuilder } from '../memory/line-batch.js';
 import { log } from '../log.js';
 import type { RDD } from '../rdd/rdd.js';
-import { SocketReceiver, type ReceiverStats, type SocketReceiverOptions } from '../sources/socket-receiver.js';
+import type { ReceiverStats, SocketReceiverOptions } from '../sources/socket-receiver.js';
+import { SocketTextReceiver } from '../sources/socket-text-receiver.js';
+import { DEFAULT_RESTART_DELAY_MS } from '../sources/receiver.js';
 import { concatBatches, WriteAheadLog } from '../checkpoint/write-ahead-log.js';
-import { hostname } from 'node:os';
 import { LineBatchInputDStream } from './line-batch-input.js';
 import type { ReceiverInfo } from './listener.js';
 import { RateLimiter } from '../sources/rate-limiter.js';
 import { ReceiverRateController } from './rate-controller.js';
+import { ReceiverSupervisorImpl } from './receiver-supervisor.js';
 import type { StreamingContext } from './streaming-context.js';
 
 export interface SocketTextStreamOptions extends SocketReceiverOptions {
@@ -32,10 +34,10 @@ export class SocketInputDStream extends LineBatchInputDStream {
   readonly port: number;
   readonly #opts: SocketTextStreamOptions;
   #builder: LineBatchBuilder | undefined;
-  #receiver: SocketReceiver | undefined;
+  #receiver: SocketTextReceiver | undefined;
+  #supervisor: ReceiverSupervisorImpl<string> | undefined;
   #wal: WriteAheadLog | undefined;
   #replay: number[] = [];
-  #info: ReceiverInfo | undefined;
   #limiter: RateLimiter | undefined;
   #rateController: ReceiverRateController | undefined;
 
@@ -60,16 +62,21 @@ export class SocketInputDStream extends LineBatchInputDStream {
    */
   receiverStats(): ReceiverStats {
     return (
-      this.#receiver?.stats ?? {
+      this.#receiver?.connection.stats ?? {
         connected: false, connects: 0, lines: 0, bytes: 0, truncatedLines: 0, pauses: 0,
         resets: 0, reconnects: 0, droppedPartialLines: 0, invalidUtf8Lines: 0,
       }
     );
   }
 
+  /** The receiver (a {@link SocketTextReceiver} on the Receiver API); undefined before start. */
+  get receiver(): SocketTextReceiver | undefined {
+    return this.#receiver;
+  }
+
   /** Spark's ReceiverInfo of this input's receiver; undefined before start. */
   receiverInfo(): ReceiverInfo | undefined {
-    return this.#info;
+    return this.#supervisor?.info;
   }
 
   /** The receiver's current rate limit in records per second (Infinity when none), as Spark's `getCurrentLimit`. */
@@ -79,11 +86,6 @@ export class SocketInputDStream extends LineBatchInputDStream {
 
   override get kind(): string {
     return 'socketTextStream';
-  }
-
-  #post(event: 'onReceiverStarted' | 'onReceiverError' | 'onReceiverStopped', change: Partial<ReceiverInfo>): void {
-    this.#info = { ...this.#info!, ...change };
-    this.ssc.listenerBus.post(event, this.#info);
   }
 
   override start(): void {
@@ -108,39 +110,33 @@ export class SocketInputDStream extends LineBatchInputDStream {
       this.#rateController = new ReceiverRateController(this, this.ssc.batchDurationMs, this.#limiter, bp.pid);
       this.ssc.addStreamingListener(this.#rateController);
     }
-    this.#receiver = new SocketReceiver(this.host, this.port, this.#builder, {
+    const builder = this.#builder;
+    this.#receiver = new SocketTextReceiver(this.host, this.port, builder, {
       ...this.#opts,
       rateLimiter: this.#limiter,
       // The segment being filled does not count: it is always there, so a limit below one segment
       // would otherwise stop reading for good.
       backpressure: { isFull: () => this.pool.bytesInUse - this.pool.byteCapacity > limit, onDrain: (l) => this.pool.onRelease(l) },
-      onError: (message, error) =>
-        this.#post('onReceiverError', {
-          lastErrorMessage: message,
-          lastError: error ? String(error) : message,
-          lastErrorTime: Date.now(),
-          stats: this.receiverStats(),
-        }),
     });
-    this.#info = {
-      streamId: this.streamId,
-      name: `SocketReceiver-${this.streamId}`,
-      active: true,
-      location: hostname(),
-      executorId: 'driver',
-      lastErrorMessage: '',
-      lastError: '',
-      lastErrorTime: -1,
-    };
-    this.#post('onReceiverStarted', {});
-    this.#receiver.start();
+    this.#supervisor = new ReceiverSupervisorImpl(this.#receiver, this.streamId, this.ssc.listenerBus, {
+      // store(lines) on the socket receiver: each string a line, in the same shared-memory builder.
+      push: async (lines) => {
+        for (const line of lines) {
+          const bytes = Buffer.from(line);
+          builder.append(bytes, 0, bytes.length);
+          builder.endLine();
+        }
+      },
+      restartDelayMs: DEFAULT_RESTART_DELAY_MS,
+      logReportedErrors: false, // the connection logs its own, once per streak of failures
+      stats: () => this.receiverStats(),
+    });
+    this.#supervisor.start();
   }
 
   override async stop(): Promise<void> {
     if (this.#rateController) this.ssc.removeStreamingListener(this.#rateController);
-    if (!this.#receiver) return;
-    await this.#receiver.stop();
-    if (this.#info?.active) this.#post('onReceiverStopped', { active: false });
+    await this.#supervisor?.shutdown();
   }
 
   override dispose(): void {

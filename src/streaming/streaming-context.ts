@@ -16,6 +16,9 @@ import { PushInputDStream, type PushStreamOptions } from './push-input-dstream.j
 import { feedIterable, feedReadable, type ReadableFeedOptions } from '../sources/push-feeders.js';
 import type { Readable } from 'node:stream';
 import { SocketInputDStream, type SocketTextStreamOptions } from './socket-input-dstream.js';
+import { ReceiverInputDStream, type ReceiverStreamOptions } from './receiver-input-dstream.js';
+import type { Receiver } from '../sources/receiver.js';
+import { ZeroMQReceiver, type ZeroMQStreamOptions } from '../sources/zeromq-receiver.js';
 import { DStreamGraph, type BatchJobs } from './dstream-graph.js';
 import type { RateLimitOptions } from '../sources/rate-limiter.js';
 import type { BackpressureOptions } from './rate-controller.js';
@@ -208,6 +211,30 @@ export class StreamingContext {
   /** Lines of text from a TCP server at `host:port` (this side connects, as Spark's receiver). */
   socketTextStream(host: string, port: number, opts?: SocketTextStreamOptions): SocketInputDStream {
     return this.graph.addInput(new SocketInputDStream(this, host, port, opts));
+  }
+
+  /**
+   * The records a custom {@link Receiver} stores, as Spark's `receiverStream`: the receiver is
+   * started with the context, restarted when it asks to or when `onStart` throws, and stopped
+   * with the context; each batch holds what it stored since the previous one.
+   */
+  receiverStream<T>(receiver: Receiver<T>, opts?: ReceiverStreamOptions): ReceiverInputDStream<T> {
+    return this.graph.addInput(new ReceiverInputDStream<T>(this, receiver, opts));
+  }
+
+  /**
+   * Messages from a ZeroMQ PUB (`type: 'sub'`, the default, with `topics`) or PUSH (`type: 'pull'`)
+   * socket at `endpoint`, as Spark's `ZeroMQUtils.createStream`: each message's frames become
+   * records (UTF-8 strings by default, the topic frame dropped; `bytesToObjects` to change).
+   *
+   * @example
+   * ```ts
+   * ssc.zeromqStream('tcp://127.0.0.1:5555', { topics: ['lines'] })
+   *   .flatMap((line) => line.split(' ')).map((w) => [w, 1]).reduceByKey(add).pprint();
+   * ```
+   */
+  zeromqStream<T = string>(endpoint: string, opts?: ZeroMQStreamOptions<T> & ReceiverStreamOptions): ReceiverInputDStream<T> {
+    return this.receiverStream(new ZeroMQReceiver<T>(endpoint, opts), opts);
   }
 
   /**

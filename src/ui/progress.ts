@@ -1,3 +1,4 @@
+import { ReceiverInputDStream } from '../streaming/receiver-input-dstream.js';
 import { SocketInputDStream } from '../streaming/socket-input-dstream.js';
 import { BatchInfo, type OutputOperationInfo, type ReceiverInfo, type StateOperatorProgress, type StreamingListener } from '../streaming/listener.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
@@ -33,7 +34,7 @@ export class StreamingProgress implements StreamingListener {
     // A UI started after the context catches up with what it cannot have heard.
     this.startTime = ssc.startTime;
     for (const input of ssc.graph.inputs) {
-      const info = input instanceof SocketInputDStream ? input.receiverInfo() : undefined;
+      const info = input instanceof SocketInputDStream || input instanceof ReceiverInputDStream ? input.receiverInfo() : undefined;
       if (info) this.receivers.set(info.streamId, info);
     }
   }
