@@ -1,4 +1,4 @@
-import type { RateLimiter } from '../sources/rate-limiter.js';
+import { RateLimiter } from '../sources/rate-limiter.js';
 import type { InputDStream } from './input-dstream.js';
 import type { BatchInfo, StreamingListener } from './listener.js';
 import { PIDRateEstimator, type PIDOptions } from './pid-rate-estimator.js';
@@ -44,4 +44,26 @@ export class ReceiverRateController implements StreamingListener {
     this.#latestRate = Math.trunc(rate);
     this.#limiter.updateRate(this.#latestRate);
   }
+}
+
+/** What {@link receiverRateLimit} reads of the context. */
+interface RateContext {
+  readonly batchDurationMs: number;
+  readonly rateOptions: { receiver?: { maxRate?: number }; backpressure?: BackpressureOptions };
+  addStreamingListener(listener: StreamingListener): void;
+}
+
+/**
+ * One receiver input's rate limit, as the context's options say: a limiter at `receiver.maxRate`
+ * (starting at `backpressure.initialRate`), and, with backpressure on, the controller that moves
+ * it batch by batch, registered as a listener of the context.
+ */
+export function receiverRateLimit(input: InputDStream<unknown>, ssc: RateContext): { limiter: RateLimiter; controller: ReceiverRateController | undefined } {
+  const { receiver, backpressure } = ssc.rateOptions;
+  const bp = backpressure?.enabled ? backpressure : undefined;
+  const limiter = new RateLimiter({ maxRate: receiver?.maxRate, initialRate: bp?.initialRate });
+  if (!bp) return { limiter, controller: undefined };
+  const controller = new ReceiverRateController(input, ssc.batchDurationMs, limiter, bp.pid);
+  ssc.addStreamingListener(controller);
+  return { limiter, controller };
 }

@@ -4,8 +4,8 @@ import { ReceiverWriteAheadLog } from '../checkpoint/receiver-wal.js';
 import { InputDStream } from './input-dstream.js';
 import type { ReceiverInfo } from './listener.js';
 import { ReceiverSupervisorImpl } from './receiver-supervisor.js';
-import { RateLimiter } from '../sources/rate-limiter.js';
-import { ReceiverRateController } from './rate-controller.js';
+import type { RateLimiter } from '../sources/rate-limiter.js';
+import { receiverRateLimit, type ReceiverRateController } from './rate-controller.js';
 import type { StreamingContext } from './streaming-context.js';
 
 export interface ReceiverStreamOptions {
@@ -74,13 +74,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
       this.#pending = this.#wal.recover(this.ssc.recoveredAt) as T[];
     }
     // receiver.maxRate and backpressure, as for socketTextStream: the same limiter and PID controller.
-    const { receiver, backpressure } = this.ssc.rateOptions;
-    const bp = backpressure?.enabled ? backpressure : undefined;
-    this.#limiter = new RateLimiter({ maxRate: receiver?.maxRate, initialRate: bp?.initialRate });
-    if (bp) {
-      this.#rateController = new ReceiverRateController(this, this.ssc.batchDurationMs, this.#limiter, bp.pid);
-      this.ssc.addStreamingListener(this.#rateController);
-    }
+    ({ limiter: this.#limiter, controller: this.#rateController } = receiverRateLimit(this, this.ssc));
     this.#supervisor = new ReceiverSupervisorImpl(this.receiver, this.streamId, this.ssc.listenerBus, {
       push: (records) => this.#push(records),
       restartDelayMs: this.#restartDelay,

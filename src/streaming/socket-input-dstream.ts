@@ -8,8 +8,8 @@ import { DEFAULT_RESTART_DELAY_MS } from '../sources/receiver.js';
 import { concatBatches, WriteAheadLog } from '../checkpoint/write-ahead-log.js';
 import { LineBatchInputDStream } from './line-batch-input.js';
 import type { ReceiverInfo } from './listener.js';
-import { RateLimiter } from '../sources/rate-limiter.js';
-import { ReceiverRateController } from './rate-controller.js';
+import type { RateLimiter } from '../sources/rate-limiter.js';
+import { receiverRateLimit, type ReceiverRateController } from './rate-controller.js';
 import { ReceiverSupervisorImpl } from './receiver-supervisor.js';
 import type { StreamingContext } from './streaming-context.js';
 
@@ -103,13 +103,7 @@ export class SocketInputDStream extends LineBatchInputDStream {
       onTruncate: () => log.warn(`socketTextStream ${this.host}:${this.port}: a line longer than ${max} bytes was cut to ${max} bytes`),
     });
     const limit = this.#opts.maxBufferedBytes ?? 256 * 1024 * 1024;
-    const { receiver, backpressure } = this.ssc.rateOptions;
-    const bp = backpressure?.enabled ? backpressure : undefined;
-    this.#limiter = new RateLimiter({ maxRate: receiver?.maxRate, initialRate: bp?.initialRate });
-    if (bp) {
-      this.#rateController = new ReceiverRateController(this, this.ssc.batchDurationMs, this.#limiter, bp.pid);
-      this.ssc.addStreamingListener(this.#rateController);
-    }
+    ({ limiter: this.#limiter, controller: this.#rateController } = receiverRateLimit(this, this.ssc));
     const builder = this.#builder;
     this.#receiver = new SocketTextReceiver(this.host, this.port, builder, {
       ...this.#opts,
