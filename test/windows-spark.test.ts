@@ -245,6 +245,28 @@ describe.each(MASTERS)("Spark's window tests under %s", (master) => {
     });
   }
 
+  for (const c of SPARK) {
+    it.each([0, 1000])(`WindowOperationsSuite ${c.name}, across a restart after 3 batches (clock from %i ms): the same outputs`, async (startMs) => {
+      const cp = ctx.freshDir();
+      // Checkpointed every batch: set on the case's result, the interval covers the windows it reads.
+      const build = (input: readonly unknown[][]) => (ssc: StreamingContext) => c.op(timeIndexed(ssc, input)).checkpoint(1);
+      const first = session(ctx.sc, cp, 1, startMs, build(c.input));
+      for (let i = 0; i < 3; i++) await first.step();
+      await first.stop();
+      const stoppedAt = latestCheckpoint(cp);
+      expect(stoppedAt).toBe(startMs + 3000);
+      const second = session(ctx.sc, cp, 1, stoppedAt, build(c.input.slice(3)));
+      try {
+        for (let i = 3; i < c.expected.length * c.slideSeconds; i++) await second.step();
+      } finally {
+        await second.stop();
+      }
+      expect([...first.failures, ...second.failures]).toEqual([]);
+      expect([...first.times, ...second.times]).toEqual(c.expected.map((_, k) => startMs + (k + 1) * c.slideSeconds * 1000));
+      expect([...first.outputs, ...second.outputs].map(sorted)).toEqual(c.expected.map(sorted));
+    });
+  }
+
   it.each([0, 1000])(
     'WindowOperationsSuite reduceByKeyAndWindow with inverse - larger slide time, across a restart between slides (clock from %i ms): the zero time comes back from the checkpoint',
     async (startMs) => {

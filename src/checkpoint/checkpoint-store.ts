@@ -11,7 +11,7 @@ import { frame, frameChecksum, unframe } from './frame.js';
 
 /**
  * Checkpoints on disk: `<dir>/checkpoint-<batchTimeMs>/` with a manifest and one file per state
- * partition, all FlatBuffers in checksummed frames (schemas in `native-layouts/checkpoint.fbs`).
+ * partition (and per partition of each batch a window still needs), all FlatBuffers in checksummed frames (schemas in `native-layouts/checkpoint.fbs`).
  * A checkpoint is written into a hidden temporary directory, every file fsynced, then renamed into
  * place, so a crash mid-write leaves either the whole checkpoint or none of it; the last few are
  * kept so a damaged one can fall back to its predecessor.
