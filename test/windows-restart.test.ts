@@ -1,7 +1,11 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as flatbuffers from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
-import { readLatestCheckpoint, writeCheckpoint } from '../src/checkpoint/checkpoint-store.js';
+import { readCheckpoint, readLatestCheckpoint, writeCheckpoint } from '../src/checkpoint/checkpoint-store.js';
+import { frame } from '../src/checkpoint/frame.js';
+import { Manifest, OperatorState } from '../src/layouts/generated/checkpoint_generated.js';
+import { thrown } from './helpers/errors.js';
 import type { DStream, StreamingContext } from '../src/index.js';
 import { latestCheckpoint, session, suiteContext } from './helpers/session.js';
 import { MASTERS } from './helpers/streaming.js';
@@ -83,5 +87,32 @@ describe.each(MASTERS)('windows without an inverse across a restart under %s', (
     // Batches of 7, 8, 9 and 10 records, from 4000 on: nothing from before the restart.
     expect(s.outputs).toEqual([[7], [15], [24], [27]]);
     expect(readdirSync(join(cp, 'checkpoint-5500')).some((f) => f.includes('-batch-'))).toBe(true);
+  });
+});
+
+describe("a window's batches in a damaged manifest", () => {
+  const ctx = suiteContext('local', 'chispa-window-manifest-');
+
+  /** A ~300-byte manifest, checksummed as a sound one is, whose window declares these batch vectors. */
+  function manifestWith(times: bigint[], partitions: number[]): string {
+    const dir = ctx.freshDir();
+    mkdirSync(join(dir, 'checkpoint-1000'));
+    const b = new flatbuffers.Builder(256);
+    const op = OperatorState.createOperatorState(
+      b, b.createString('window#0'), b.createString('window'), 0, OperatorState.createPaneTimesVector(b, []), -1n, 1500n, 500n,
+      OperatorState.createBatchTimesVector(b, times), OperatorState.createBatchPartitionsVector(b, partitions),
+    );
+    b.finish(Manifest.createManifest(b, 1, 1000n, 500n, Manifest.createOperatorsVector(b, [op]), Manifest.createSourcesVector(b, []), Manifest.createFilesVector(b, []), 500n));
+    writeFileSync(join(dir, 'checkpoint-1000', 'manifest.chk'), frame(b.asUint8Array()));
+    return join(dir, 'checkpoint-1000');
+  }
+
+  it('is a coded error naming the count, not an allocation: 2^31 − 1 partitions, or times and counts that disagree', () => {
+    const huge = thrown(() => readCheckpoint(manifestWith([1000n], [2 ** 31 - 1])));
+    expect(huge.code).toBe('CHISPA_ERR_CORRUPT_DATA');
+    expect(huge.message).toContain('2147483647 batch partitions but the manifest lists 0 files');
+    const mismatched = thrown(() => readCheckpoint(manifestWith([1000n, 1500n], [1])));
+    expect(mismatched.code).toBe('CHISPA_ERR_CORRUPT_DATA');
+    expect(mismatched.message).toContain('2 batch times but 1 partition counts');
   });
 });
