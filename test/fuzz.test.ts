@@ -215,7 +215,7 @@ describe('fuzz: state blocks', () => {
 describe('fuzz: checkpoint files', () => {
   const manifest = (() => {
     const b = new flatbuffers.Builder(512);
-    const op = OperatorState.createOperatorState(b, b.createString('updateStateByKey#0'), b.createString('updateStateByKey'), 2, OperatorState.createPaneTimesVector(b, [1000n, 2000n]), 2000n, 3000n, 1000n);
+    const op = OperatorState.createOperatorState(b, b.createString('updateStateByKey#0'), b.createString('updateStateByKey'), 2, OperatorState.createPaneTimesVector(b, [1000n, 2000n]), 2000n, 3000n, 1000n, 0, 0);
     const src = SourceState.createSourceState(b, b.createString('textFileStream#0'), b.createString('textFileStream'), b.createString('{"processed":["a"]}'));
     const files = ['op-0-part-0.chk', 'op-0-part-1.chk', 'op-0-pane-0-part-0.chk', 'op-0-pane-0-part-1.chk', 'op-0-pane-1-part-0.chk', 'op-0-pane-1-part-1.chk'].map((n, i) =>
       PartFile.createPartFile(b, b.createString(n), BigInt(100 + i), i),

@@ -27,8 +27,6 @@ interface PySparkCase {
   readonly expected: unknown[][];
   /** Outputs compared as sets (the order of keys after a shuffle is not Spark's to promise). */
   readonly sort?: boolean;
-  /** Kept in the state store (with an inverse): the window survives a restart. */
-  readonly incremental?: boolean;
   /** Clock starts to run it from: 500 puts Spark's 1 s slides where epoch seconds are not. */
   readonly starts: readonly number[];
 }
@@ -46,7 +44,6 @@ const PYSPARK: PySparkCase[] = [
     input: [1, 2, 3, 4, 5].map(range),
     func: (s) => s.countByWindow(1.5, 0.5),
     expected: [[1], [3], [6], [9], [12], [9], [5]],
-    incremental: true,
     starts: [500],
   },
   {
@@ -54,7 +51,6 @@ const PYSPARK: PySparkCase[] = [
     input: [1, 2, 3, 4, 5, 6].map(range),
     func: (s) => s.countByWindow(2.5, 0.5),
     expected: [[1], [3], [6], [10], [15], [20], [18], [15], [11], [6]],
-    incremental: true,
     starts: [500],
   },
   {
@@ -74,7 +70,6 @@ const PYSPARK: PySparkCase[] = [
       [[0, 1], [1, 1], [2, 1], [3, 1], [4, 1], [5, 1]],
     ],
     sort: true,
-    incremental: true,
     starts: [500],
   },
   {
@@ -207,10 +202,12 @@ describe.each(MASTERS)("Spark's window tests under %s", (master) => {
     expect(thrown(() => d1.reduceByKeyAndWindow(add, null, 1, 0.1)).code).toBe('CHISPA_ERR_ILLEGAL_ARGUMENT');
   });
 
-  for (const c of PYSPARK.filter((p) => p.incremental)) {
+  // Every case, with an inverse (state) or without (the window's remembered batches are checkpointed).
+  for (const c of PYSPARK) {
     it(`PySpark ${c.name} across a restart: stopped after 3 batches, recovered with getOrCreate, the same outputs`, async () => {
       const cp = ctx.freshDir();
-      // Checkpoint every batch, so the restart takes up exactly where the first run stopped.
+      // Checkpoint every batch, so the restart takes up exactly where the first run stopped: set on
+      // the program's last stream, the interval covers the windows it reads.
       const build = (input: unknown[][]) => (ssc: StreamingContext) => c.func(ssc.queueStream(input)).checkpoint(0.5);
       const first = session(ctx.sc, cp, 0.5, 500, build(c.input));
       for (let i = 0; i < 3; i++) await first.step();
@@ -245,6 +242,28 @@ describe.each(MASTERS)("Spark's window tests under %s", (master) => {
       const zero = startMs;
       expect(s.times).toEqual(c.expected.map((_, k) => zero + (k + 1) * c.slideSeconds * 1000));
       expect(s.outputs.map(sorted)).toEqual(c.expected.map(sorted));
+    });
+  }
+
+  for (const c of SPARK) {
+    it.each([0, 1000])(`WindowOperationsSuite ${c.name}, across a restart after 3 batches (clock from %i ms): the same outputs`, async (startMs) => {
+      const cp = ctx.freshDir();
+      // Checkpointed every batch: set on the case's result, the interval covers the windows it reads.
+      const build = (input: readonly unknown[][]) => (ssc: StreamingContext) => c.op(timeIndexed(ssc, input)).checkpoint(1);
+      const first = session(ctx.sc, cp, 1, startMs, build(c.input));
+      for (let i = 0; i < 3; i++) await first.step();
+      await first.stop();
+      const stoppedAt = latestCheckpoint(cp);
+      expect(stoppedAt).toBe(startMs + 3000);
+      const second = session(ctx.sc, cp, 1, stoppedAt, build(c.input.slice(3)));
+      try {
+        for (let i = 3; i < c.expected.length * c.slideSeconds; i++) await second.step();
+      } finally {
+        await second.stop();
+      }
+      expect([...first.failures, ...second.failures]).toEqual([]);
+      expect([...first.times, ...second.times]).toEqual(c.expected.map((_, k) => startMs + (k + 1) * c.slideSeconds * 1000));
+      expect([...first.outputs, ...second.outputs].map(sorted)).toEqual(c.expected.map(sorted));
     });
   }
 

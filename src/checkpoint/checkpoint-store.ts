@@ -11,7 +11,7 @@ import { frame, frameChecksum, unframe } from './frame.js';
 
 /**
  * Checkpoints on disk: `<dir>/checkpoint-<batchTimeMs>/` with a manifest and one file per state
- * partition, all FlatBuffers in checksummed frames (schemas in `native-layouts/checkpoint.fbs`).
+ * partition (and per partition of each batch a window still needs), all FlatBuffers in checksummed frames (schemas in `native-layouts/checkpoint.fbs`).
  * A checkpoint is written into a hidden temporary directory, every file fsynced, then renamed into
  * place, so a crash mid-write leaves either the whole checkpoint or none of it; the last few are
  * kept so a damaged one can fall back to its predecessor.
@@ -31,6 +31,17 @@ export interface OperatorCheckpoint {
   readonly windowTime?: number;
   /** An incremental window's length and slide, in ms. */
   readonly window?: { readonly windowMs: number; readonly slideMs: number };
+  /**
+   * A window without an inverse: its parent's batches that later windows still need, as Spark's
+   * remembered RDDs, each with its own partition count (`blocks` is then empty).
+   */
+  readonly batches?: readonly RememberedBatch[];
+}
+
+/** One computed batch of a window's parent: a block of encoded records per partition (a persisted RDD's). */
+export interface RememberedBatch {
+  readonly time: number;
+  readonly blocks: readonly SharedArrayBuffer[];
 }
 
 /** One batch's values reduced per key, partitioned like the window they enter and leave (as many blocks). */
@@ -61,6 +72,7 @@ export interface LoadedCheckpoint extends Checkpoint {
 
 const partName = (op: number, r: number) => `op-${op}-part-${r}.chk`;
 const paneName = (op: number, pane: number, r: number) => `op-${op}-pane-${pane}-part-${r}.chk`;
+const batchName = (op: number, batch: number, r: number) => `op-${op}-batch-${batch}-part-${r}.chk`;
 
 /**
  * Writes `cp` atomically under `dir`, then prunes older checkpoints down to `keep` in all. A
@@ -82,6 +94,7 @@ export function writeCheckpoint(dir: string, cp: Checkpoint, keep = 3): string {
     cp.operators.forEach((op, i) => {
       op.blocks.forEach((sab, r) => write(partName(i, r), op.id, r, sab));
       op.panes?.forEach((pane, j) => pane.blocks.forEach((sab, r) => write(paneName(i, j, r), op.id, r, sab)));
+      op.batches?.forEach((batch, j) => batch.blocks.forEach((sab, r) => write(batchName(i, j, r), op.id, r, sab)));
     });
     writeDurably(join(tmp, 'manifest.chk'), frame(manifest(cp, files)));
     fsyncDir(tmp);
@@ -173,6 +186,7 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
     const partitions = Array.from({ length: op.partitions }, (_, r) => r);
     const blocks = partitions.map((r) => readPart(partName(i, r)));
     const panes = op.paneTimes.map((time, j) => ({ time, blocks: partitions.map((r) => readPart(paneName(i, j, r))) }));
+    const batches = op.batches.map(({ time, partitions: n }, j) => ({ time, blocks: Array.from({ length: n }, (_, r) => readPart(batchName(i, j, r))) }));
     return {
       id: op.id,
       kind: op.kind,
@@ -180,6 +194,7 @@ export function readCheckpoint(path: string): LoadedCheckpoint {
       ...(panes.length > 0 ? { panes } : {}),
       ...(op.windowTime >= 0 ? { windowTime: op.windowTime } : {}),
       ...(op.windowMs > 0 ? { window: { windowMs: op.windowMs, slideMs: op.slideMs } } : {}),
+      ...(batches.length > 0 ? { batches } : {}),
     };
   });
   return {
@@ -206,6 +221,8 @@ export interface ManifestContent {
     windowTime: number;
     windowMs: number;
     slideMs: number;
+    /** A window without an inverse: its remembered batches and their partition counts. */
+    batches: { time: number; partitions: number }[];
   }[];
   readonly sources: SourceCheckpoint[];
   readonly files: ReadonlyMap<string, { bytes: number; checksum: number }>;
@@ -233,9 +250,14 @@ export function decodeManifest(payload: Uint8Array): ManifestContent {
       const op = m.operators(i)!;
       const paneTimes = Array.from({ length: bounded('pane times', op.paneTimesLength(), 8, payload) }, (_, j) => Number(op.paneTimes(j)));
       const partitions = op.partitions();
-      // Every partition of the operator and of each pane is a file the manifest lists.
-      if (!Number.isInteger(partitions) || partitions < 0 || partitions * (1 + paneTimes.length) > files.size) {
-        throw new CorruptDataError(`operator ${i} declares ${partitions} partitions but the manifest lists ${files.size} files`);
+      // Checkpoints written before windows kept their batches have none: the vectors are absent.
+      const batchCount = bounded('batch times', op.batchTimesLength(), 8, payload);
+      if (op.batchPartitionsLength() !== batchCount) throw new CorruptDataError(`operator ${i} has ${batchCount} batch times but ${op.batchPartitionsLength()} partition counts`);
+      const batches = Array.from({ length: batchCount }, (_, j) => ({ time: Number(op.batchTimes(j)), partitions: op.batchPartitions(j) ?? 0 }));
+      const batchFiles = batches.reduce((n, b) => n + b.partitions, 0);
+      // Every partition of the operator, of each pane and of each batch is a file the manifest lists.
+      if (!Number.isInteger(partitions) || partitions < 0 || partitions * (1 + paneTimes.length) + batchFiles > files.size) {
+        throw new CorruptDataError(`operator ${i} declares ${partitions} partitions${batchFiles > 0 ? ` and ${batchFiles} batch partitions` : ''} but the manifest lists ${files.size} files`);
       }
       operators.push({
         id: present('operator id', op.id()),
@@ -245,6 +267,7 @@ export function decodeManifest(payload: Uint8Array): ManifestContent {
         windowTime: Number(op.windowTimeMs()),
         windowMs: Number(op.windowMs()),
         slideMs: Number(op.slideMs()),
+        batches,
       });
     }
     const sources: SourceCheckpoint[] = [];
@@ -317,6 +340,8 @@ function manifest(cp: Checkpoint, files: readonly { name: string; bytes: number;
       BigInt(op.windowTime ?? -1),
       BigInt(op.window?.windowMs ?? 0),
       BigInt(op.window?.slideMs ?? 0),
+      OperatorState.createBatchTimesVector(b, (op.batches ?? []).map((x) => BigInt(x.time))),
+      OperatorState.createBatchPartitionsVector(b, (op.batches ?? []).map((x) => x.blocks.length)),
     ),
   );
   const srcs = cp.sources.map((s) =>

@@ -38,6 +38,8 @@ export class DStreamGraph {
   readonly #streams: DStream<unknown>[] = [];
   readonly #inputs: InputDStream<unknown>[] = [];
   readonly #stateful: StatefulStream[] = [];
+  /** Windows without an inverse: stateless, but their batches go into checkpoints. */
+  readonly #windows: StatefulStream[] = [];
   readonly #outputs: { stream: DStream<unknown>; fn: ForeachRDDFunction<unknown>; name: string; description: string }[] = [];
 
   constructor(ssc: StreamingContext) {
@@ -50,6 +52,25 @@ export class DStreamGraph {
 
   get stateful(): readonly StatefulStream[] {
     return this.#stateful;
+  }
+
+  /** What a checkpoint holds: the stateful streams' state and the windows' remembered batches. */
+  get checkpointed(): readonly StatefulStream[] {
+    return [...this.#stateful, ...this.#windows];
+  }
+
+  /** The shortest checkpoint interval set on a stream derived from `stream`, if any. */
+  checkpointIntervalBelow(stream: DStream<unknown>): number | undefined {
+    const below = new Set([stream]);
+    let min: number | undefined;
+    // Parents come before their children: one pass finds every stream derived from `stream`.
+    for (const s of this.#streams) {
+      if (!s.parents.some((p) => below.has(p))) continue;
+      below.add(s);
+      const ms = s.checkpointIntervalMs;
+      if (ms !== undefined) min = Math.min(min ?? ms, ms);
+    }
+    return min;
   }
 
   get hasOutputs(): boolean {
@@ -79,7 +100,9 @@ export class DStreamGraph {
   }
 
   windowed<T>(parent: DStream<unknown>, windowMs: number, slideMs: number): DStream<T> {
-    return new WindowedDStream<T>(this.#ssc, parent, windowMs, slideMs);
+    const window = new WindowedDStream<T>(this.#ssc, parent, windowMs, slideMs);
+    this.#windows.push(window);
+    return window;
   }
 
   /** A keyed state stream, committed every batch before the outputs run. */
@@ -114,9 +137,14 @@ export class DStreamGraph {
     const jobs: (() => Promise<void>)[] = [];
     const outputs: OutputJob[] = [];
     const stateOperators: StateOperatorProgress[] = [];
-    for (const stream of this.#stateful) {
+    for (const stream of this.checkpointed) {
       const commit = stream.commitJob(time);
-      if (commit) jobs.push(async () => void stateOperators.push(await commit()));
+      if (commit) {
+        jobs.push(async () => {
+          const progress = await commit();
+          if (progress) stateOperators.push(progress);
+        });
+      }
     }
     this.#outputs.forEach(({ stream, fn, name, description }, id) => {
       // A windowed stream has RDDs, and runs its outputs, only at multiples of its slide.

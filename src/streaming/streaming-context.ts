@@ -174,7 +174,7 @@ export class StreamingContext {
             `${ssc.batchDurationMs / 1000} s. Batch times must stay multiples of one interval: keep the interval, or start from an empty directory.`,
         );
       }
-      ssc.#checkpointing = new Checkpointing(ssc.#checkpointDir!, ssc.batchDurationMs, ssc.graph.stateful, ssc.graph.inputs, ssc.#checkpointWritten);
+      ssc.#checkpointing = new Checkpointing(ssc.#checkpointDir!, ssc.batchDurationMs, ssc.graph.checkpointed, ssc.graph.inputs, ssc.#checkpointWritten);
       ssc.#checkpointing.restore(cp, opts);
       ssc.#recoveredAt = cp.batchTime;
       // As Spark restores the graph's zero time, so slides and windows stay where they were. A
@@ -364,7 +364,7 @@ export class StreamingContext {
       throw new IllegalArgumentError('Cannot enable receiver write-ahead log without checkpoint directory set. Please set it by StreamingContext.checkpoint().');
     }
     if (this.#checkpointDir !== undefined) {
-      this.#checkpointing ??= new Checkpointing(this.#checkpointDir, this.batchDurationMs, this.graph.stateful, this.graph.inputs, this.#checkpointWritten);
+      this.#checkpointing ??= new Checkpointing(this.#checkpointDir, this.batchDurationMs, this.graph.checkpointed, this.graph.inputs, this.#checkpointWritten);
     }
     this.#state = 'ACTIVE';
     StreamingContext.#active.add(this);
@@ -541,6 +541,11 @@ export class StreamingContext {
    */
   get zeroTime(): number | undefined {
     return this.#zeroTime;
+  }
+
+  /** @internal The checkpoint directory, if `checkpoint(dir)` set one: checkpointing is on then. */
+  get checkpointDirectory(): string | undefined {
+    return this.#checkpointDir;
   }
 
   /** @internal The batch time of the checkpoint this context was recovered from, if any. */

@@ -114,7 +114,7 @@ describe('checkpoints that cannot be read', () => {
         const dir = tmp();
         mkdirSync(join(dir, 'checkpoint-1000'));
         const b = new flatbuffers.Builder(256);
-        const op = OperatorState.createOperatorState(b, b.createString('updateStateByKey#0'), b.createString('updateStateByKey'), partitions, OperatorState.createPaneTimesVector(b, []), -1n, 0n, 0n);
+        const op = OperatorState.createOperatorState(b, b.createString('updateStateByKey#0'), b.createString('updateStateByKey'), partitions, OperatorState.createPaneTimesVector(b, []), -1n, 0n, 0n, 0, 0);
         b.finish(Manifest.createManifest(b, 1, 1000n, 1000n, Manifest.createOperatorsVector(b, [op]), Manifest.createSourcesVector(b, []), Manifest.createFilesVector(b, []), null));
         const manifest = frame(b.asUint8Array());
         expect(manifest.length).toBeLessThan(300);

@@ -3,7 +3,7 @@
 import * as flatbuffers from 'flatbuffers';
 
 /**
- * The saved state of one stateful operator.
+ * The saved state of one stateful operator, or the remembered batches of a window.
  */
 export class OperatorState {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -34,7 +34,7 @@ id(optionalEncoding?:any):string|Uint8Array|null {
 }
 
 /**
- * "updateStateByKey", "mapWithState" or "reduceByKeyAndWindow".
+ * "updateStateByKey", "mapWithState", "reduceByKeyAndWindow" or "window".
  */
 kind():string|null
 kind(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
@@ -87,8 +87,39 @@ slideMs():bigint {
   return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
 }
 
+/**
+ * A window without an inverse (window(), groupByKeyAndWindow, …): the times of the batches of
+ * its parent that later windows still need, already computed, oldest first. Batch j has
+ * `batch_partitions[j]` files `op-<index>-batch-<j>-part-<r>.chk`, each a StatePartition whose
+ * data is the partition's records as a persisted RDD keeps them (one block, section 0).
+ */
+batchTimes(index: number):bigint|null {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readInt64(this.bb!.__vector(this.bb_pos + offset) + index * 8) : BigInt(0);
+}
+
+batchTimesLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+batchPartitions(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readUint32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
+}
+
+batchPartitionsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+batchPartitionsArray():Uint32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startOperatorState(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(9);
 }
 
 static addId(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset) {
@@ -131,12 +162,49 @@ static addSlideMs(builder:flatbuffers.Builder, slideMs:bigint) {
   builder.addFieldInt64(6, slideMs, BigInt('0'));
 }
 
+static addBatchTimes(builder:flatbuffers.Builder, batchTimesOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(7, batchTimesOffset, 0);
+}
+
+static createBatchTimesVector(builder:flatbuffers.Builder, data:bigint[]):flatbuffers.Offset {
+  builder.startVector(8, data.length, 8);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt64(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startBatchTimesVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 8);
+}
+
+static addBatchPartitions(builder:flatbuffers.Builder, batchPartitionsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(8, batchPartitionsOffset, 0);
+}
+
+static createBatchPartitionsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createBatchPartitionsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createBatchPartitionsVector(builder:flatbuffers.Builder, data:number[]|Uint32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startBatchPartitionsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endOperatorState(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createOperatorState(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset, kindOffset:flatbuffers.Offset, partitions:number, paneTimesOffset:flatbuffers.Offset, windowTimeMs:bigint, windowMs:bigint, slideMs:bigint):flatbuffers.Offset {
+static createOperatorState(builder:flatbuffers.Builder, idOffset:flatbuffers.Offset, kindOffset:flatbuffers.Offset, partitions:number, paneTimesOffset:flatbuffers.Offset, windowTimeMs:bigint, windowMs:bigint, slideMs:bigint, batchTimesOffset:flatbuffers.Offset, batchPartitionsOffset:flatbuffers.Offset):flatbuffers.Offset {
   OperatorState.startOperatorState(builder);
   OperatorState.addId(builder, idOffset);
   OperatorState.addKind(builder, kindOffset);
@@ -145,6 +213,8 @@ static createOperatorState(builder:flatbuffers.Builder, idOffset:flatbuffers.Off
   OperatorState.addWindowTimeMs(builder, windowTimeMs);
   OperatorState.addWindowMs(builder, windowMs);
   OperatorState.addSlideMs(builder, slideMs);
+  OperatorState.addBatchTimes(builder, batchTimesOffset);
+  OperatorState.addBatchPartitions(builder, batchPartitionsOffset);
   return OperatorState.endOperatorState(builder);
 }
 }
