@@ -66,7 +66,7 @@ describe('checkpoint store', () => {
     const log = captureLog();
     const cp = readLatestCheckpoint(dir)!;
     log.restore();
-    expect(log.messages('WARN')).toEqual([expect.stringMatching(/^checkpoint .*checkpoint-2000 is damaged \(.*\); trying the previous one$/)]);
+    expect(log.messages('WARN')).toEqual([expect.stringMatching(/^checkpoint .*checkpoint-2000 is damaged \(.*\); recovered from .*checkpoint-1000, the one before it$/)]);
     expect(cp.batchTime).toBe(1000);
     expect([...readStateBlock(cp.operators[0].blocks[0])][0]).toEqual(['a', 1]);
   });

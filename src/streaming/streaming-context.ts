@@ -429,7 +429,8 @@ export class StreamingContext {
         this.#scheduler.discardPending();
       }
       // Past the graceful timeout the batch still running is cancelled at once.
-      await this.#idleWithin(timedOut ? 0 : this.#stopTimeoutMs);
+      if (timedOut) await this.#cancelRunningBatch();
+      else await this.#idleWithin(this.#stopTimeoutMs);
     }
     for (const input of this.graph.inputs) input.dispose();
     if (stopSparkContext) await this.sparkContext.stop();
@@ -473,15 +474,22 @@ export class StreamingContext {
    */
   async #idleWithin(ms: number): Promise<void> {
     const idle = this.#scheduler.idle();
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([idle.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms)))]);
-    clearTimeout(timer);
-    if (!late) return;
+    if (await settlesWithin(idle, ms)) return;
     log.warn(`stop: the running batch did not finish within ${ms / 1000} s; cancelling its tasks`);
+    await this.#cancelRunningBatch(idle);
+  }
+
+  /**
+   * Cancels the running batch: its remaining jobs are skipped and its tasks terminated. Code of
+   * the batch that runs on this thread (a `foreachRDD` awaiting a promise that never settles)
+   * cannot be interrupted, so it is waited for only a moment more, then left behind.
+   */
+  async #cancelRunningBatch(idle: Promise<void> = this.#scheduler.idle()): Promise<void> {
     this.#scheduler.cancel();
     this.sparkContext.cancelAllTasks();
-    await idle;
+    if (!(await settlesWithin(idle, 1000))) log.warn('stop: the running batch still has not returned; not waiting for it');
   }
+
 
   /** Resolves when the context stops; rejects with the first error a batch reported. */
   awaitTermination(): Promise<void> {
@@ -616,4 +624,15 @@ export class StreamingContext {
 
 function asError(e: unknown): Error {
   return e instanceof Error ? e : new IllegalStateError(`an input failed with a non-Error value: ${String(e)}`);
+}
+
+/** Whether `p` settles within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
