@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Corpus } from './corpus.js';
 
@@ -25,19 +26,25 @@ export interface Row {
   /** For tables and charts: `chispa local[2] fast`. */
   label: string;
   engine: string;
-  kind: 'naive' | 'rxjs' | 'chispa';
-  /** naive has none: one running Map, its own stateful equivalent and the baseline of both modes. */
+  kind: 'naive' | 'rxjs' | 'chispa' | 'duckdb';
+  /**
+   * naive has none: one running Map, its own stateful equivalent and the baseline of both modes;
+   * nor has duckdb, one query over the whole file.
+   */
   mode?: Mode;
   master?: string;
   fastPath?: boolean;
   /** `-fastjs` rows: the fast path on the JavaScript splitCount kernel (CHISPA_KERNEL=js), to set beside WebAssembly's. */
   jsKernel?: boolean;
+  /** duckdb rows: DuckDB's thread count. */
+  threads?: number;
 }
 
 /**
- * Rows for engines (`naive`, `rxjs`, `local`, `local[N]-literal`, `local[N]-fast`,
- * `local[N]-fastjs`; bare `local[N]` means literal) × modes. `local` and `-literal` run with
- * `fastPath: false` (the generic path); `-fastjs` runs the fast path on the JavaScript kernel.
+ * Rows for engines (`naive`, `rxjs`, `duckdb[N]`, `local`, `local[N]-literal`, `local[N]-fast`,
+ * `local[N]-fastjs`; bare `local[N]` means literal, bare `duckdb` all cores) × modes. `local` and
+ * `-literal` run with `fastPath: false` (the generic path); `-fastjs` runs the fast path on the
+ * JavaScript kernel. naive and duckdb are one row each, whatever the modes.
  */
 export function expandRows(engines: string[], modes: Mode[]): Row[] {
   const rows: Row[] = [];
@@ -46,13 +53,19 @@ export function expandRows(engines: string[], modes: Mode[]): Row[] {
       rows.push({ id: 'naive', label: 'naive (net + readline + Map)', engine, kind: 'naive' });
       continue;
     }
+    const duck = /^duckdb(?:\[([1-9]\d*)\])?$/.exec(engine);
+    if (duck) {
+      const threads = duck[1] ? Number(duck[1]) : availableParallelism();
+      rows.push({ id: engine, label: `DuckDB, ${threads} thread${threads > 1 ? 's' : ''} (reads the file)`, engine, kind: 'duckdb', threads });
+      continue;
+    }
     for (const mode of modes) {
       if (engine === 'rxjs') {
         rows.push({ id: `rxjs ${mode}`, label: 'rxjs bufferTime', engine, kind: 'rxjs', mode });
         continue;
       }
       const m = /^(local(?:\[(?:\*|[1-9]\d*)\])?)(?:-(literal|fast|fastjs))?$/.exec(engine);
-      if (!m) throw new Error(`unknown row '${engine}' (naive, rxjs, local, local[N]-literal, local[N]-fast, local[N]-fastjs)`);
+      if (!m) throw new Error(`unknown row '${engine}' (naive, rxjs, duckdb[N], local, local[N]-literal, local[N]-fast, local[N]-fastjs)`);
       const fastPath = m[2] === 'fast' || m[2] === 'fastjs';
       const jsKernel = m[2] === 'fastjs';
       const label = `chispa ${m[1]}${m[1] === 'local' && !fastPath ? '' : jsKernel ? ' fast (JS kernel)' : fastPath ? ' fast' : ' literal'}`;
@@ -140,21 +153,34 @@ function consumerArgs(row: Row, port: number, corpus: Corpus, batch: string, tim
   ];
 }
 
-/** One row, once: fresh feeder, fresh consumer, both stopped afterwards. */
+/** One row, once: fresh feeder, fresh consumer, both stopped afterwards (duckdb: no feeder; it reads the file). */
 export async function measure(run: number, row: Row, corpus: Corpus, batch: string, timeoutS: number): Promise<Measurement> {
+  if (row.kind === 'duckdb') {
+    const consumer = start([here('./baselines/duckdb-wordcount.mjs'), corpus.file, String(row.threads)]);
+    try {
+      return await result(run, row, corpus, consumer, timeoutS);
+    } finally {
+      await stopChild(consumer);
+    }
+  }
   const feeder = start([...TSX, here('./feeder-process.ts'), corpus.file], true);
   let consumer: ChildProcess | undefined;
   try {
     const { port } = JSON.parse(await firstLine(feeder, 'feeder', 30_000)) as { port: number };
     consumer = start(consumerArgs(row, port, corpus, batch, timeoutS), false, row.jsKernel ? { CHISPA_KERNEL: 'js' } : undefined);
-    const exited = once(consumer, 'exit');
-    const result = JSON.parse(await firstLine(consumer, row.id, (timeoutS + 5) * 1000));
-    // The next row starts on a quiet machine, with this one's threads gone (stopChild kills a laggard).
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
-    const s = result.ms / 1000;
-    return { run, row: row.id, mbPerS: corpus.bytes / 1e6 / s, linesPerS: corpus.lines / s, ...result };
+    return await result(run, row, corpus, consumer, timeoutS);
   } finally {
     if (consumer) await stopChild(consumer);
     await stopChild(feeder);
   }
+}
+
+/** The consumer's JSON line with the derived rates, once it has exited (or 15 s passed). */
+async function result(run: number, row: Row, corpus: Corpus, consumer: ChildProcess, timeoutS: number): Promise<Measurement> {
+  const exited = once(consumer, 'exit');
+  const out = JSON.parse(await firstLine(consumer, row.id, (timeoutS + 5) * 1000));
+  // The next row starts on a quiet machine, with this one's threads gone (stopChild kills a laggard).
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
+  const s = out.ms / 1000;
+  return { run, row: row.id, mbPerS: corpus.bytes / 1e6 / s, linesPerS: corpus.lines / s, ...out };
 }

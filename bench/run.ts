@@ -2,15 +2,17 @@
  * `npm run bench`: the end-to-end WordCount suite over a local TCP socket.
  *
  *   node --import tsx bench/run.ts [--mb 64] [--seed 42] [--input FILE] [--runs 3] [--batch 0.25]
- *     [--rows naive,rxjs,local,local[2]-literal,local[2]-fast] [--modes stateless,stateful]
- *     (also `local[2]-fastjs`: the fast path on the JavaScript kernel instead of WebAssembly)
+ *     [--rows naive,rxjs,duckdb,local,local[2]-literal,local[2]-fast] [--modes stateless,stateful]
+ *     (also `local[2]-fastjs`: the fast path on the JavaScript kernel instead of WebAssembly;
+ *     `duckdb[N]`: DuckDB on N threads, bare `duckdb` on every core)
  *     [--timeout 120] [--no-write]
  *   node --import tsx bench/run.ts --report bench/results/bench-<ISO>.json   # re-render only
  *
  * Corpus: bench/corpus.ts (seeded Zipf English-like text, cached in bench/.cache/), or `--input
  * FILE` (repeated to `--mb` MB if given). Rows (bench/harness.ts): `naive` (one thread, one
- * running Map: the baseline of both modes), `rxjs` (bufferTime micro-batches) and chispa under
- * `local` (generic path), `local[2]` with the seed's literal lambdas on the generic path
+ * running Map: the baseline of both modes), `rxjs` (bufferTime micro-batches), `duckdb` (the peer:
+ * the same WordCount as one DuckDB query over the corpus file, no socket; one row for both modes)
+ * and chispa under `local` (generic path), `local[2]` with the seed's literal lambdas on the generic path
  * (`fastPath: false`) and `local[2]` with `fastPath: true`, each in stateless (reduceByKey) and
  * stateful (updateStateByKey) mode. Every row runs once per run, against its own feeder process,
  * rows interleaved within a run so that a noisy machine hits all of them alike.
@@ -39,7 +41,7 @@ const { values: opts } = parseArgs({
     input: { type: 'string' },
     runs: { type: 'string', default: '3' },
     batch: { type: 'string', default: '0.25' },
-    rows: { type: 'string', default: 'naive,rxjs,local,local[2]-literal,local[2]-fast' },
+    rows: { type: 'string', default: 'naive,rxjs,duckdb,local,local[2]-literal,local[2]-fast' },
     modes: { type: 'string', default: 'stateless,stateful' },
     timeout: { type: 'string', default: '120' }, // seconds, per consumer process
     'no-write': { type: 'boolean', default: false },
@@ -119,7 +121,7 @@ for (const r of results) {
   const wrong = (what: string): void => void (problems.push(`run ${r.run} ${r.row}: ${what}`), bad.add(r.row));
   if (r.lines !== corpus.lines) wrong(`${r.lines} lines, expected ${corpus.lines}`);
   if (refWords !== undefined && r.words !== refWords) wrong(`${r.words} words, expected ${refWords}`);
-  if ((row.mode === 'stateful' || row.kind === 'naive') && refDistinct != null && r.distinct !== refDistinct) wrong(`${r.distinct} distinct words, expected ${refDistinct}`);
+  if ((row.mode === 'stateful' || row.kind === 'naive' || row.kind === 'duckdb') && refDistinct != null && r.distinct !== refDistinct) wrong(`${r.distinct} distinct words, expected ${refDistinct}`);
   if (r.receiver && r.receiver.connects !== 1) wrong(`receiver connected ${r.receiver.connects} times`);
 }
 
