@@ -109,10 +109,13 @@ export class PoolRunner implements TaskRunner {
     await this.#pool.destroy();
   }
 
-  #failure(e: unknown, task: Task, signal: AbortSignal): WorkerError {
+  #failure(e: unknown, task: Task, signal: AbortSignal): unknown {
     const operator = taskOperator(task);
     if (signal.aborted && signal.reason === TIMEOUT) return new TaskTimeoutError(operator, this.#limits.taskTimeoutMs! / 1000);
     if (signal.aborted) return new TaskCancelledError(operator);
+    // A worker that dies rejects with an Error; a result that cannot be cloned back rejects with a
+    // bare object. That one is the task's own doing, the same on every attempt: not retried.
+    if (!(e instanceof Error)) return e;
     if ((e as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY') return new WorkerMemoryError(operator, this.#limits.workerMemoryLimitMB ?? 0, { cause: e });
     return new WorkerError(operator, `the worker running the task died (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
