@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latestState, launchProgram, sumOf } from './helpers/child-program.js';
 import { waitFor } from './helpers/streaming.js';
 
 // The stateful WordCount over textFileStream, SIGKILLed mid-batch and mid-checkpoint-write and
@@ -15,29 +15,6 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const fixture = (name: string) => join(root, 'test/fixtures/programs', name);
 const genesis = readFileSync(join(root, 'src/cli/data/genesis.txt'), 'utf8').split('\n');
 
-/** A running copy of the program, with the lines it has printed. */
-function launch(program: string, args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture(program), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let rest = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    const parts = (rest + d.toString()).split('\n');
-    rest = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr!.on('data', () => {});
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  return { child, lines, exited };
-}
-
-/** The newest state dump in `out`, as a map. */
-function latestState(out: string): Map<string, number> {
-  const dumps = readdirSync(out).filter((n) => n.startsWith('state-')).sort((a, b) => Number(a.slice(6, -5)) - Number(b.slice(6, -5)));
-  const last = dumps.at(-1);
-  return new Map(last && existsSync(join(out, last)) ? (JSON.parse(readFileSync(join(out, last), 'utf8')) as [string, number][]) : []);
-}
-
-const sumOf = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 function count(oracle: Map<string, number>, lines: readonly string[]): void {
   for (const l of lines) for (const w of l.split(' ')) oracle.set(w, (oracle.get(w) ?? 0) + 1);
@@ -66,7 +43,7 @@ describe('crash recovery of the stateful WordCount over files', () => {
     const args = [input, cp, out, 'local[2]', '0.2'];
 
     // Run 1: killed while a batch is running.
-    let run = launch('stateful-files.ts', args);
+    let run = launchProgram('stateful-files.ts', args);
     await waitFor(() => run.lines.some((l) => l.startsWith('done')), 'the first batch', 60_000);
     for (let i = 0; i < 5; i++) addFile();
     const doneBefore = run.lines.filter((l) => l.startsWith('done')).length;
@@ -81,7 +58,7 @@ describe('crash recovery of the stateful WordCount over files', () => {
     // while it still exists (mid-write).
     let midWrite = false;
     for (let attempt = 0; attempt < 8 && !midWrite; attempt++) {
-      run = launch('stateful-files.ts', args);
+      run = launchProgram('stateful-files.ts', args);
       const killer = watch(cp, (_event, name) => {
         if (name && String(name).startsWith('.checkpoint-')) run.child.kill('SIGKILL');
       });
@@ -93,7 +70,7 @@ describe('crash recovery of the stateful WordCount over files', () => {
     expect(midWrite).toBe(true);
 
     // Final run: add the rest and let it finish everything.
-    run = launch('stateful-files.ts', args);
+    run = launchProgram('stateful-files.ts', args);
     for (let i = 0; i < 4; i++) addFile();
     const total = sumOf(oracle);
     await waitFor(() => sumOf(latestState(out)) >= total, 'all files to be counted', 120_000);
@@ -128,7 +105,7 @@ describe('crash recovery of incremental windows over files', () => {
     const dones = (r: { lines: string[] }) => r.lines.filter((l) => l.startsWith('done')).length;
 
     // Killed while a batch runs, after some files went through both windows.
-    let run = launch('windowed-files.ts', args);
+    let run = launchProgram('windowed-files.ts', args);
     await waitFor(() => dones(run) > 0, 'the first batch', 60_000);
     for (let i = 0; i < 4; i++) addFile();
     const before = dones(run);
@@ -142,7 +119,7 @@ describe('crash recovery of incremental windows over files', () => {
     // Killed the moment a checkpoint's temporary directory appears, until one kill lands mid-write.
     let midWrite = false;
     for (let attempt = 0; attempt < 8 && !midWrite; attempt++) {
-      run = launch('windowed-files.ts', args);
+      run = launchProgram('windowed-files.ts', args);
       const killer = watch(cp, (_event, name) => {
         if (name && String(name).startsWith('.checkpoint-')) run.child.kill('SIGKILL');
       });
@@ -154,7 +131,7 @@ describe('crash recovery of incremental windows over files', () => {
     expect(midWrite).toBe(true);
 
     // Final run: the rest of the files, then no more input.
-    run = launch('windowed-files.ts', args);
+    run = launchProgram('windowed-files.ts', args);
     for (let i = 0; i < 3; i++) addFile();
     const total = sumOf(oracle);
     const long = join(out, 'long');
@@ -193,7 +170,7 @@ describe('crash recovery of the stateful WordCount from a socket with the write-
     const oracle = new Map<string, number>();
     try {
       for (const [k, lines] of [genesis.slice(0, 300), genesis.slice(300, 700), genesis.slice(700, 900)].entries()) {
-        const run = launch('stateful-socket.ts', [port, cp, out, 'local[2]', '0.2']);
+        const run = launchProgram('stateful-socket.ts', [port, cp, out, 'local[2]', '0.2']);
         await waitFor(() => clients.length === k + 1, 'the receiver to connect', 60_000);
         clients[k].write(lines.map((l) => l + '\n').join(''));
         count(oracle, lines);

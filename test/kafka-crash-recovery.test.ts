@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopic, produce, startBroker, type KafkaBroker } from './helpers/kafka.js';
+import { latestState, launchProgram, sumOf } from './helpers/child-program.js';
 import { waitFor } from './helpers/streaming.js';
 
 // The stateful WordCount over a direct Kafka stream, SIGKILLed mid-batch and mid-checkpoint-write
@@ -15,30 +15,6 @@ import { waitFor } from './helpers/streaming.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const genesis = readFileSync(join(root, 'src/cli/data/genesis.txt'), 'utf8').split('\n').filter((l) => l.length > 0);
 
-function launch(args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/programs/kafka-stateful.ts'), ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let rest = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    const parts = (rest + d.toString()).split('\n');
-    rest = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr!.on('data', () => {});
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  return { child, lines, exited };
-}
-
-function latestState(out: string): Map<string, number> {
-  const dumps = readdirSync(out).filter((n) => n.startsWith('state-')).sort((a, b) => Number(a.slice(6, -5)) - Number(b.slice(6, -5)));
-  const last = dumps.at(-1);
-  return new Map(last && existsSync(join(out, last)) ? (JSON.parse(readFileSync(join(out, last), 'utf8')) as [string, number][]) : []);
-}
-
-const sumOf = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 /** Batches that read at least one record. */
 const fullBatches = (r: { lines: string[] }) => r.lines.filter((l) => /^done \d+ [1-9]/.test(l)).length;
 
@@ -71,7 +47,7 @@ describe('crash recovery of the stateful WordCount over a direct Kafka stream', 
 
     // Run 1: killed while a batch with records is running.
     await send(200);
-    let run = launch(args);
+    let run = launchProgram('kafka-stateful.ts', args);
     await waitFor(() => fullBatches(run) > 0, 'a batch with records', 90_000);
     await send(300);
     const started = run.lines.filter((l) => l.startsWith('started')).length;
@@ -83,7 +59,7 @@ describe('crash recovery of the stateful WordCount over a direct Kafka stream', 
     // while it still exists (mid-write).
     let midWrite = false;
     for (let attempt = 0; attempt < 8 && !midWrite; attempt++) {
-      run = launch(args);
+      run = launchProgram('kafka-stateful.ts', args);
       const killer = watch(cp, (_event, name) => {
         if (name && String(name).startsWith('.checkpoint-')) run.child.kill('SIGKILL');
       });
@@ -95,7 +71,7 @@ describe('crash recovery of the stateful WordCount over a direct Kafka stream', 
     expect(midWrite).toBe(true);
 
     // Final run: the rest, and everything is counted exactly once.
-    run = launch(args);
+    run = launchProgram('kafka-stateful.ts', args);
     await send(250);
     const total = sumOf(oracle);
     await waitFor(() => sumOf(latestState(out)) >= total, 'every record to be counted', 180_000);

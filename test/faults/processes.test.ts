@@ -1,37 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect } from 'vitest';
+import { latestState, launchProgram, sumOf } from '../helpers/child-program.js';
 import { waitFor } from '../helpers/streaming.js';
 import { faultCase } from './fault-case.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const base = mkdtempSync(join(tmpdir(), 'chispa-kill-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-/** The stateful WordCount over files (test/fixtures/programs/stateful-files.ts) as a child process. */
-function launch(args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/programs/stateful-files.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
-  const lines: string[] = [];
-  let rest = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    const parts = (rest + d.toString()).split('\n');
-    rest = parts.pop()!;
-    lines.push(...parts);
-  });
-  return { child, lines, exited: new Promise<void>((r) => child.on('exit', () => r())) };
-}
-
-/** The newest state the program dumped, as a map. */
-function latestState(out: string): Map<string, number> {
-  const dumps = readdirSync(out).filter((n) => /^state-\d+\.json$/.test(n)).sort((a, b) => Number(a.slice(6, -5)) - Number(b.slice(6, -5)));
-  const last = dumps.at(-1);
-  return new Map(last && existsSync(join(out, last)) ? (JSON.parse(readFileSync(join(out, last), 'utf8')) as [string, number][]) : []);
-}
-
-const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 describe('a process killed with SIGKILL', () => {
   faultCase(
@@ -49,7 +26,7 @@ describe('a process killed with SIGKILL', () => {
         renameSync(join(staging, name), join(input, name));
       };
       const args = [input, cp, out, 'local[2]', '0.2'];
-      let run = launch(args);
+      let run = launchProgram('stateful-files.ts', args);
       await waitFor(() => run.lines.some((l) => l.startsWith('done')), 'the first batch', 60_000);
       for (let i = 0; i < 4; i++) addFile();
       const started = run.lines.filter((l) => l.startsWith('started')).length;
@@ -57,14 +34,14 @@ describe('a process killed with SIGKILL', () => {
       run.child.kill('SIGKILL');
       await run.exited;
 
-      run = launch(args);
+      run = launchProgram('stateful-files.ts', args);
       for (let i = 0; i < 3; i++) addFile();
-      await waitFor(() => total(latestState(out)) >= total(oracle), 'every file to be counted', 120_000);
+      await waitFor(() => sumOf(latestState(out)) >= sumOf(oracle), 'every file to be counted', 120_000);
       run.child.kill('SIGKILL');
       await run.exited;
       const state = latestState(out);
       expect(new Map([...state].sort())).toEqual(new Map([...oracle].sort()));
-      return { expected: total(oracle), got: total(state) };
+      return { expected: sumOf(oracle), got: sumOf(state) };
     },
     240_000,
   );
