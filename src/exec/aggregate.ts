@@ -1,3 +1,4 @@
+import { CorruptDataError, shortDescription } from '../errors.js';
 import type { Aggregator } from '../plan/task.js';
 import { KeyMap } from './key-map.js';
 import { notAPromise } from './fuse.js';
@@ -75,12 +76,14 @@ export function combinerFold(agg: KeyedAggregator): (so: unknown, more: unknown)
     }
     case 'group':
       return (vs, more) => {
+        if (!Array.isArray(more)) throw notACombiner('group', more);
         if (vs === undefined) return more;
-        for (const v of more as unknown[]) (vs as unknown[]).push(v);
+        for (const v of more) (vs as unknown[]).push(v);
         return vs;
       };
     case 'cogroup':
       return (s, more) => {
+        if (!Array.isArray(more) || !more.every(Array.isArray) || (s !== undefined && more.length !== (s as unknown[][]).length)) throw notACombiner('cogroup', more);
         if (s === undefined) return more;
         (more as unknown[][]).forEach((vs, i) => {
           for (const v of vs) (s as unknown[][])[i].push(v);
@@ -88,4 +91,12 @@ export function combinerFold(agg: KeyedAggregator): (so: unknown, more: unknown)
         return s;
       };
   }
+}
+
+/**
+ * A shuffle section whose group or cogroup combiner is not the arrays a map task writes: the
+ * block's bytes were damaged (the fuzz tests forge such blocks).
+ */
+function notACombiner(kind: string, value: unknown): CorruptDataError {
+  return new CorruptDataError(`corrupt shuffle block: a ${kind} combiner must be ${kind === 'group' ? 'an array of values' : 'an array of value arrays'}, got ${shortDescription(value)}`);
 }
