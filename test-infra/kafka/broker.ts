@@ -44,16 +44,21 @@ export function ensureBrokerJars(): string {
   return LIB;
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks it; closed again before use). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+/**
+ * `n` distinct free TCP ports on 127.0.0.1: the OS picks them while all are held open, so two
+ * never come out the same; they are closed again before use.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
 }
 
 /** Every live broker JVM of this process, killed on exit whatever the test did. */
@@ -158,7 +163,7 @@ export async function startKafkaBroker(opts: BrokerOptions = {}): Promise<KafkaB
   const dir = mkdtempSync(join(tmpdir(), 'chispa-kafka-'));
   const logDir = join(dir, 'data');
   mkdirSync(logDir);
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  const [port, controllerPort] = await freePorts(2);
   const props = join(dir, 'server.properties');
   const log4j = join(dir, 'log4j2.properties');
   writeFileSync(props, serverProperties(port, controllerPort, logDir));
