@@ -27,7 +27,7 @@ export function formatLogRecord(r: LogRecord): string {
   return `${r.time.toISOString()} ${r.level} chispa: ${r.message}\n`;
 }
 
-/** The default sink: each record as {@link formatLogRecord} on stderr. */
+/** The default sink: each record as `formatLogRecord` on stderr. */
 export const stderrSink: LogSink = (r) => {
   process.stderr.write(formatLogRecord(r));
 };

@@ -23,7 +23,7 @@ type OneRecord<T> = T extends readonly unknown[] ? never : T;
 /**
  * Spark's Receiver: the way to bring any source into a stream. Subclass it, start receiving in
  * {@link Receiver.onStart} (it must not block: start a socket, a timer, an async loop) and
- * release everything in {@link Receiver.onStop}; hand records to {@link Receiver.store}. Pass an
+ * release everything in {@link Receiver.onStop}; hand records to `store`. Pass an
  * instance to `ssc.receiverStream(receiver)`.
  *
  * Errors: `reportError` tells listeners and goes on; `restart` calls `onStop`, waits, and calls

@@ -4,7 +4,7 @@ import { SocketReceiver, type SocketReceiverOptions } from './socket-receiver.js
 
 /**
  * Spark's SocketReceiver on the Receiver API: `socketTextStream`'s receiver. Its connection is a
- * {@link SocketReceiver}, which reconnects with backoff by itself and writes the bytes it reads,
+ * `SocketReceiver`, which reconnects with backoff by itself and writes the bytes it reads,
  * undecoded, into the input's shared-memory line builder (the socket's `store(bytes)`); failures go
  * to listeners through `reportError`, so a reconnecting receiver stays active, as in Spark.
  * `store(lines)` works too: each string becomes a line in the same builder.

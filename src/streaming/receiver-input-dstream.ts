@@ -24,7 +24,7 @@ export interface ReceiverStreamOptions {
 
 /**
  * `ssc.receiverStream(receiver)`: the input stream of a custom {@link Receiver} (Spark's
- * ReceiverInputDStream), run by a {@link ReceiverSupervisorImpl} on the main thread. Stored
+ * ReceiverInputDStream), run by a `ReceiverSupervisorImpl` on the main thread. Stored
  * records wait in the block store (an array) until the next batch takes them; each batch's records
  * become one parallelized RDD.
  */
