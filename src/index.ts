@@ -71,5 +71,6 @@ export type { RecoveryOptions } from './streaming/checkpointing.js';
 export type { DirectKafkaInputDStream, KafkaInputState } from './streaming/direct-kafka-input-dstream.js';
 export { KafkaUtils } from './streaming/kafka-utils.js';
 export type { DirectStreamOptions, KafkaParams } from './streaming/kafka-params.js';
+export type { PerPartitionRate } from './streaming/kafka-rate.js';
 export type { FromOffsets, OffsetRange, TopicAndPartition } from './plan/offset-range.js';
 export type { KafkaDecoder } from './plan/task.js';

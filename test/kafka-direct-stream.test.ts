@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { add, KafkaRDD, KafkaUtils, ManualClock, SparkContext, StreamingContext, type BatchInfo, type OffsetRange } from '../src/index.js';
+import { add, KafkaRDD, KafkaUtils, ManualClock, SparkContext, StreamingContext, type BatchInfo, type StreamingContextOptions, type OffsetRange } from '../src/index.js';
 import { committedOffsets, createTopic, endOffsets, produce, startBroker, type KafkaBroker } from './helpers/kafka.js';
 import { MASTERS, waitFor } from './helpers/streaming.js';
 
@@ -23,15 +23,15 @@ afterAll(async () => {
 }, 90_000);
 
 /** A context on a manual clock whose batches the test drives, with each batch's info. */
-function manualContext(master: string, batchSeconds = 1) {
+function manualContext(master: string, batchSeconds = 1, opts: Omit<StreamingContextOptions, 'clock'> = {}) {
   const clock = new ManualClock(0);
-  const ssc = new StreamingContext(new SparkContext({ master }), batchSeconds, { clock });
+  const ssc = new StreamingContext(new SparkContext({ master }), batchSeconds, { ...opts, clock });
   const infos: BatchInfo[] = [];
   ssc.addStreamingListener({ onBatchCompleted: (i) => void infos.push(i) });
-  /** Advances one batch and waits until it has completed. */
-  const step = async () => {
+  /** Advances one batch (or `ms`) and waits until a batch has completed. */
+  const step = async (ms = batchSeconds * 1000) => {
     const n = infos.length;
-    clock.advance(batchSeconds * 1000);
+    clock.advance(ms);
     await waitFor(() => infos.length > n, 'a batch', 60_000);
     return infos[infos.length - 1];
   };
@@ -195,6 +195,53 @@ describe('offset ranges, commits, rate limits (master local)', () => {
     expect(new Set(values).size).toBe(150);
   }, 120_000);
 
+  it('backpressure: initialRate shared by lag, then the PID estimate of each completed batch, capped by maxRatePerPartition', async () => {
+    // As Spark's "using rate controller" and backpressure.initialRate cases, with the real PID
+    // estimator: each batch's output holds the manual clock 100 ms, so every batch takes exactly
+    // 100 ms to process and the rates the estimator publishes are known in advance.
+    const topic = await createTopic(broker.bootstrap, 3);
+    const lags = [600, 300, 100];
+    await produce(broker.bootstrap, topic, lags.flatMap((n, partition) => Array.from({ length: n }, (_, i) => ({ value: `p${partition}-${i}`, partition }))));
+    const { ssc, clock, step } = manualContext('local[2]', 1, { backpressure: { enabled: true, initialRate: 100 } });
+    const stream = KafkaUtils.createDirectStream(ssc, [topic], { 'bootstrap.servers': broker.bootstrap, 'auto.offset.reset': 'earliest' }, undefined, {
+      maxRatePerPartition: 400,
+    });
+    const ranges: OffsetRange[][] = [];
+    const values: string[] = [];
+    stream.foreachRDD(async (rdd) => {
+      ranges.push((rdd as KafkaRDD).offsetRanges());
+      for (const [, v] of await rdd.collect()) values.push(v);
+      clock.advance(100);
+    });
+    ssc.start();
+    const infos: BatchInfo[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        // The first batch is at 1000; each output moved the clock 100 ms into the next interval.
+        const info = await step(i === 0 ? 1000 : 900);
+        expect(info.failures).toEqual([]);
+        expect(info.processingDelay).toBe(100);
+        infos.push(info);
+      }
+    } finally {
+      await ssc.stop();
+    }
+    expect(ranges.map((rs) => rs.map((r) => r.untilOffset - r.fromOffset))).toEqual([
+      // initialRate 100/s × 1 s, shared 6:3:1 by lag (Spark's maxMessagesPerPartition).
+      [60, 30, 10],
+      // The estimator's first batch only sets its baseline (100 records in 100 ms: 1000/s).
+      [60, 30, 10],
+      // 1000/s shared 6:3:1 by lag, partition 0 capped at 400/s; partitions 1 and 2 hold less.
+      [400, 240, 80],
+      // 720 records in 100 ms: 7200/s; only partition 0 has records left.
+      [80, 0, 0],
+      [0, 0, 0],
+    ]);
+    expect(infos.map((i) => i.numRecords)).toEqual([100, 100, 720, 80, 0]);
+    expectContiguous(ranges, [0, 0, 0], lags);
+    expect(new Set(values).size).toBe(1000);
+  }, 120_000);
+
   it('fromOffsets says where each partition starts; keys, and a JSON value decoder', async () => {
     const topic = await createTopic(broker.bootstrap, 2);
     await produce(broker.bootstrap, topic, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ n: i }), partition: i % 2 })));
@@ -265,6 +312,11 @@ describe('offset ranges, commits, rate limits (master local)', () => {
     expect(() => KafkaUtils.createDirectStream(ssc, ['t'], { 'bootstrap.servers': broker.bootstrap, 'auto.offset.reset': 'none' })).toThrow(
       expect.objectContaining({ code: 'CHISPA_ERR_ILLEGAL_ARGUMENT' }),
     );
+    for (const maxRatePerPartition of [0, -1, Number.NaN]) {
+      expect(() => KafkaUtils.createDirectStream(ssc, ['t'], { 'bootstrap.servers': broker.bootstrap }, undefined, { maxRatePerPartition })).toThrow(
+        expect.objectContaining({ code: 'CHISPA_ERR_ILLEGAL_ARGUMENT' }),
+      );
+    }
     const s = KafkaUtils.createDirectStream(ssc, ['t'], { 'bootstrap.servers': broker.bootstrap });
     expect(() => s.commitAsync([])).toThrow(expect.objectContaining({ code: 'CHISPA_ERR_ILLEGAL_STATE' }));
     void ssc.stop();

@@ -7,6 +7,8 @@ import { KafkaDriver } from './kafka-driver.js';
 import { checkDecoder, readKafkaParams, type DirectStreamConfig, type DirectStreamOptions, type KafkaParams } from './kafka-params.js';
 import { tpKey, type FromOffsets, type OffsetRange, type TopicAndPartition } from '../plan/offset-range.js';
 import { InputDStream } from './input-dstream.js';
+import { maxMessagesPerPartition, type PerPartitionRate } from './kafka-rate.js';
+import { directRateController, type RateController } from './rate-controller.js';
 import type { StreamingContext } from './streaming-context.js';
 
 /** What a direct stream checkpoints: the ranges of the batch the checkpoint covers. */
@@ -19,8 +21,10 @@ export interface KafkaInputState {
 /**
  * `KafkaUtils.createDirectStream`: Spark's direct Kafka stream. No receiver: before each batch
  * the driver asks the brokers where every partition of the topics ends, and the batch reads, per
- * topic-partition, from where the last batch stopped up to that end (or fewer records under
- * `maxRatePerPartition`). Each range becomes one partition of the batch's {@link KafkaRDD},
+ * topic-partition, from where the last batch stopped up to that end, or fewer records under a
+ * rate: `maxRatePerPartition`, and with backpressure on (the context's `backpressure.enabled`)
+ * the PID estimator's latest rate (`backpressure.initialRate` before the first), shared out
+ * among the partitions by their lag, as Spark's `maxMessagesPerPartition`. Each range becomes one partition of the batch's {@link KafkaRDD},
  * fetched by the task that computes it. The ranges are part of every checkpoint, so a program
  * restarted with `StreamingContext.getOrCreate` goes on from exactly where its state was saved.
  *
@@ -35,7 +39,9 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
   readonly topics: readonly string[];
   readonly #config: DirectStreamConfig;
   readonly #spec: KafkaFetchSpec;
-  readonly #maxRate: number | undefined;
+  readonly #maxRate: PerPartitionRate | undefined;
+  readonly #minRate: PerPartitionRate | undefined;
+  #rate: { controller: RateController; initialRate: number } | undefined;
   readonly #fromOffsets: Map<string, number> | undefined;
   readonly #driver: KafkaDriver;
   /** Where each topic-partition's next batch starts; undefined until the first batch is planned. */
@@ -54,9 +60,8 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     if (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string' && t.length > 0)) {
       throw new IllegalArgumentError('createDirectStream: topics must be a non-empty array of topic names');
     }
-    if (opts.maxRatePerPartition !== undefined && !(opts.maxRatePerPartition > 0)) {
-      throw new IllegalArgumentError(`createDirectStream: maxRatePerPartition must be a positive number, got ${opts.maxRatePerPartition}`);
-    }
+    checkRate('maxRatePerPartition', opts.maxRatePerPartition);
+    checkRate('minRatePerPartition', opts.minRatePerPartition);
     this.topics = [...topics];
     this.#config = readKafkaParams(kafkaParams);
     this.#spec = {
@@ -67,6 +72,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       pollTimeoutMs: opts.pollTimeoutMs ?? 60_000,
     };
     this.#maxRate = opts.maxRatePerPartition;
+    this.#minRate = opts.minRatePerPartition;
     this.#fromOffsets = fromOffsets === undefined ? undefined : readFromOffsets(fromOffsets);
     this.#driver = new KafkaDriver(this.#config);
   }
@@ -112,10 +118,20 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       const fresh = await this.#driver.partitions(this.topics);
       await this.#addNewPartitions(fresh);
       const latest = await this.#driver.latest(this.#partitions);
-      const cap = this.#maxRate === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor((this.#maxRate * this.ssc.batchDurationMs) / 1000));
+      const lags = new Map(this.#partitions.map(({ topic, partition }) => {
+        const k = tpKey(topic, partition);
+        return [k, (latest.get(k) ?? this.#next!.get(k)!) - this.#next!.get(k)!];
+      }));
+      const limits = maxMessagesPerPartition(this.#partitions, lags, this.#estimatedRate(), {
+        batchDurationMs: this.ssc.batchDurationMs,
+        maxRatePerPartition: this.#maxRate,
+        minRatePerPartition: this.#minRate,
+      });
       const ranges = this.#partitions.map(({ topic, partition }) => {
-        const from = this.#next!.get(tpKey(topic, partition))!;
-        const end = latest.get(tpKey(topic, partition)) ?? from;
+        const k = tpKey(topic, partition);
+        const from = this.#next!.get(k)!;
+        const end = latest.get(k) ?? from;
+        const cap = limits?.get(k) ?? Number.POSITIVE_INFINITY;
         return { topic, partition, fromOffset: from, untilOffset: Math.max(from, Math.min(end, from + cap)) };
       });
       this.#planned.set(time, ranges);
@@ -158,7 +174,20 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     this.#restored = { batchTime: s.batchTime, ranges: s.ranges.map((r) => ({ ...r })) };
   }
 
+  /** @internal With backpressure on, the rate controller starts listening to batches. */
+  override start(): void {
+    this.#rate = directRateController(this, this.ssc);
+  }
+
+  /** Backpressure's latest rate (records/s, whole stream), `initialRate` before the first; undefined without backpressure. */
+  #estimatedRate(): number | undefined {
+    if (!this.#rate) return undefined;
+    const latest = this.#rate.controller.getLatestRate();
+    return latest > 0 ? latest : this.#rate.initialRate;
+  }
+
   override async stop(): Promise<void> {
+    if (this.#rate) this.ssc.removeStreamingListener(this.#rate.controller);
     await this.#commits;
   }
 
@@ -205,6 +234,11 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     }
     this.#partitions.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
   }
+}
+
+function checkRate(name: string, rate: PerPartitionRate | undefined): void {
+  if (rate === undefined || typeof rate === 'function' || (typeof rate === 'number' && rate > 0)) return;
+  throw new IllegalArgumentError(`createDirectStream: ${name} must be a positive number or a function of { topic, partition }, got ${String(rate)}`);
 }
 
 function readFromOffsets(from: FromOffsets): Map<string, number> {

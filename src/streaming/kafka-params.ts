@@ -1,6 +1,7 @@
 import { IllegalArgumentError } from '../errors.js';
 import type { KafkaDecoder } from '../plan/task.js';
 import { parseBrokers } from '../exec/kafka-client.js';
+import type { PerPartitionRate } from './kafka-rate.js';
 
 /**
  * `kafkaParams`, with Kafka's own consumer configuration names. Those chispa reads:
@@ -47,9 +48,16 @@ export interface DirectStreamOptions {
   valueDecoder?: KafkaDecoder;
   /**
    * Spark's `spark.streaming.kafka.maxRatePerPartition`: at most this many records per second
-   * per partition, so a batch reads at most rate × batch seconds from each (at least 1).
+   * per partition, so a batch reads at most rate × batch seconds from each; with backpressure
+   * on, the cap on each partition's share of the estimated rate. A number for every partition,
+   * or a function of `{ topic, partition }` (Spark's `PerPartitionConfig`).
    */
-  maxRatePerPartition?: number;
+  maxRatePerPartition?: PerPartitionRate;
+  /**
+   * Spark's `spark.streaming.kafka.minRatePerPartition`: under a rate, a batch still reads at
+   * least this many records from each partition that has them. Default 1.
+   */
+  minRatePerPartition?: PerPartitionRate;
   /** How long a task retries an unreachable broker before its batch fails, ms. Default 60 000. */
   pollTimeoutMs?: number;
 }

@@ -14,20 +14,21 @@ export interface BackpressureOptions {
 }
 
 /**
- * Spark's `RateController` for one receiver input: a listener that, on each completed batch, feeds
- * the input's record count and the batch's delays to a {@link PIDRateEstimator} and publishes the
- * new rate to the receiver's {@link RateLimiter} (capped there at `receiver.maxRate`).
+ * Spark's `RateController` for one input: a listener that, on each completed batch, feeds the
+ * input's record count and the batch's delays to a {@link PIDRateEstimator} and publishes the new
+ * rate: to a receiver's {@link RateLimiter} (capped there at `receiver.maxRate`), or, for a direct
+ * Kafka stream, nowhere: the stream reads {@link getLatestRate} when it plans its next batch.
  */
-export class ReceiverRateController implements StreamingListener {
+export class RateController implements StreamingListener {
   readonly #input: InputDStream<unknown>;
   readonly #estimator: PIDRateEstimator;
-  readonly #limiter: RateLimiter;
+  readonly #publish: (rate: number) => void;
   #latestRate = -1;
 
-  constructor(input: InputDStream<unknown>, batchIntervalMs: number, limiter: RateLimiter, pid?: PIDOptions) {
+  constructor(input: InputDStream<unknown>, batchIntervalMs: number, publish: (rate: number) => void, pid?: PIDOptions) {
     this.#input = input;
     this.#estimator = new PIDRateEstimator(batchIntervalMs, pid);
-    this.#limiter = limiter;
+    this.#publish = publish;
   }
 
   /** The last rate published, records per second; -1 before the first. */
@@ -38,11 +39,14 @@ export class ReceiverRateController implements StreamingListener {
   onBatchCompleted(info: BatchInfo): void {
     const { processingEndTime, processingDelay, schedulingDelay } = info;
     if (processingEndTime === undefined || processingDelay === undefined || schedulingDelay === undefined) return;
-    const rate = this.#estimator.compute(processingEndTime, this.#input.numRecords(info.batchTime), processingDelay, schedulingDelay);
+    // As Spark's: the count the batch's own info carries (the input may have let its own go).
+    const records = info.streamIdToInputInfo.get(this.#input.streamId)?.numRecords;
+    if (records === undefined) return;
+    const rate = this.#estimator.compute(processingEndTime, records, processingDelay, schedulingDelay);
     if (rate === undefined) return;
     // Spark publishes the estimate truncated to whole records per second.
     this.#latestRate = Math.trunc(rate);
-    this.#limiter.updateRate(this.#latestRate);
+    this.#publish(this.#latestRate);
   }
 }
 
@@ -58,12 +62,25 @@ interface RateContext {
  * (starting at `backpressure.initialRate`), and, with backpressure on, the controller that moves
  * it batch by batch, registered as a listener of the context.
  */
-export function receiverRateLimit(input: InputDStream<unknown>, ssc: RateContext): { limiter: RateLimiter; controller: ReceiverRateController | undefined } {
+export function receiverRateLimit(input: InputDStream<unknown>, ssc: RateContext): { limiter: RateLimiter; controller: RateController | undefined } {
   const { receiver, backpressure } = ssc.rateOptions;
   const bp = backpressure?.enabled ? backpressure : undefined;
   const limiter = new RateLimiter({ maxRate: receiver?.maxRate, initialRate: bp?.initialRate });
   if (!bp) return { limiter, controller: undefined };
-  const controller = new ReceiverRateController(input, ssc.batchDurationMs, limiter, bp.pid);
+  const controller = new RateController(input, ssc.batchDurationMs, (rate) => limiter.updateRate(rate), bp.pid);
   ssc.addStreamingListener(controller);
   return { limiter, controller };
+}
+
+/**
+ * A direct stream's rate controller (Spark's `DirectKafkaRateController`), registered as a
+ * listener of the context, when backpressure is on; with `initialRate`, what the stream uses
+ * before the first estimate (0: none).
+ */
+export function directRateController(input: InputDStream<unknown>, ssc: RateContext): { controller: RateController; initialRate: number } | undefined {
+  const bp = ssc.rateOptions.backpressure;
+  if (!bp?.enabled) return undefined;
+  const controller = new RateController(input, ssc.batchDurationMs, () => {}, bp.pid);
+  ssc.addStreamingListener(controller);
+  return { controller, initialRate: bp.initialRate ?? 0 };
 }

@@ -5,7 +5,7 @@ import { InputDStream } from './input-dstream.js';
 import type { ReceiverInfo } from './listener.js';
 import { ReceiverSupervisorImpl } from './receiver-supervisor.js';
 import type { RateLimiter } from '../sources/rate-limiter.js';
-import { receiverRateLimit, type ReceiverRateController } from './rate-controller.js';
+import { receiverRateLimit, type RateController } from './rate-controller.js';
 import type { StreamingContext } from './streaming-context.js';
 
 export interface ReceiverStreamOptions {
@@ -39,7 +39,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
   #wal: ReceiverWriteAheadLog | undefined;
   #stored = 0;
   #limiter: RateLimiter | undefined;
-  #rateController: ReceiverRateController | undefined;
+  #rateController: RateController | undefined;
 
   constructor(ssc: StreamingContext, receiver: Receiver<T>, opts: ReceiverStreamOptions = {}) {
     super(ssc);

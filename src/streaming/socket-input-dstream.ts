@@ -9,7 +9,7 @@ import { concatBatches, WriteAheadLog } from '../checkpoint/write-ahead-log.js';
 import { LineBatchInputDStream } from './line-batch-input.js';
 import type { ReceiverInfo } from './listener.js';
 import type { RateLimiter } from '../sources/rate-limiter.js';
-import { receiverRateLimit, type ReceiverRateController } from './rate-controller.js';
+import { receiverRateLimit, type RateController } from './rate-controller.js';
 import { ReceiverSupervisorImpl } from './receiver-supervisor.js';
 import type { StreamingContext } from './streaming-context.js';
 
@@ -39,7 +39,7 @@ export class SocketInputDStream extends LineBatchInputDStream {
   #wal: WriteAheadLog | undefined;
   #replay: number[] = [];
   #limiter: RateLimiter | undefined;
-  #rateController: ReceiverRateController | undefined;
+  #rateController: RateController | undefined;
 
   constructor(ssc: StreamingContext, host: string, port: number, opts: SocketTextStreamOptions = {}) {
     // Checked where the stream is defined, not when the receiver starts.
