@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import { TaskCancelledError, TaskTimeoutError, WorkerError, WorkerMemoryError } from '../errors.js';
-import type { Task, TaskResult } from '../plan/task.js';
+import { taskOperatorChain, type Task, type TaskResult } from '../plan/task.js';
 import { executeTask } from './executor.js';
 import { runTaskAsync } from './run-task-async.js';
 import { loadTaskModules } from './task-modules.js';
@@ -79,7 +79,7 @@ export class PoolRunner implements TaskRunner {
 
   async run(task: Task): Promise<TaskResult> {
     // A job still planning when its context stopped reaches here after the pool is gone.
-    if (this.#destroyed) throw new TaskCancelledError(taskOperator(task));
+    if (this.#destroyed) throw new TaskCancelledError(taskOperatorChain(task));
     const ctl = new AbortController();
     const startedAt = new SharedArrayBuffer(8);
     this.#running.add(ctl);
@@ -110,7 +110,7 @@ export class PoolRunner implements TaskRunner {
   }
 
   #failure(e: unknown, task: Task, signal: AbortSignal): unknown {
-    const operator = taskOperator(task);
+    const operator = taskOperatorChain(task);
     if (signal.aborted && signal.reason === TIMEOUT) return new TaskTimeoutError(operator, this.#limits.taskTimeoutMs! / 1000);
     if (signal.aborted) return new TaskCancelledError(operator);
     // A worker that dies rejects with an Error; a result that cannot be cloned back rejects with a
@@ -151,19 +151,4 @@ class Deadline {
   clear(): void {
     clearTimeout(this.#timer);
   }
-}
-
-/**
- * The operators a task runs, as the user wrote them, for errors that cannot tell which one was
- * running when the worker died: `map`, or `flatMap → map → reduceByKey`.
- */
-export function taskOperator(task: Task): string {
-  const names = task.ops.map((o) => o.op);
-  const sink = task.sink;
-  if (sink.kind === 'shuffle') names.push(sink.agg.op);
-  else if (sink.kind === 'updateState' || sink.kind === 'mergeWindow') names.push(sink.op);
-  else if (sink.kind === 'saveText') names.push('saveAsTextFile');
-  if (task.source.kind === 'shuffle' && names.length === 0) names.push(task.source.agg.op);
-  const distinct = names.filter((n, i) => names.indexOf(n) === i);
-  return distinct.length > 0 ? distinct.join(' → ') : task.sink.kind;
 }

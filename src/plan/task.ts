@@ -195,3 +195,18 @@ export function taskOperator(task: Task): string {
   if (sink.kind === 'updateState' || sink.kind === 'mergeWindow') return sink.op;
   return task.ops.at(-1)?.op ?? ACTION_NAMES[sink.kind] ?? sink.kind;
 }
+
+/**
+ * The operators a task runs, as the user wrote them, for errors that cannot tell which one was
+ * running (a worker that died or timed out under it): `map`, or `flatMap → map → reduceByKey`.
+ */
+export function taskOperatorChain(task: Task): string {
+  const names = task.ops.map((o) => o.op);
+  const sink = task.sink;
+  if (sink.kind === 'shuffle') names.push(sink.agg.op);
+  else if (sink.kind === 'updateState' || sink.kind === 'mergeWindow') names.push(sink.op);
+  else if (sink.kind === 'saveText') names.push(ACTION_NAMES.saveText!);
+  if (task.source.kind === 'shuffle' && names.length === 0) names.push(task.source.agg.op);
+  const distinct = names.filter((n, i) => names.indexOf(n) === i);
+  return distinct.length > 0 ? distinct.join(' → ') : task.sink.kind;
+}
