@@ -2,7 +2,7 @@ import { CorruptDataError, shortDescription } from '../errors.js';
 import type { Aggregator } from '../plan/task.js';
 import { KeyMap } from './key-map.js';
 import { notAPromise } from './fuse.js';
-import { guarded, OperatorFailure, resolveFn } from './pipeline.js';
+import { OperatorFailure, resolveFn } from './pipeline.js';
 
 /** The aggregators that combine by key; `none` and `sort` move records without combining. */
 export type KeyedAggregator = Extract<Aggregator, { kind: 'combine' | 'group' | 'cogroup' }>;
@@ -72,7 +72,15 @@ export function combinerFold(agg: KeyedAggregator): (so: unknown, more: unknown)
     case 'combine': {
       const mergeCombiners = resolveFn(agg.mergeCombiners);
       const op = agg.op;
-      return (c, more) => (c === undefined ? more : guarded(op, () => mergeCombiners(c, more)));
+      // A try block, not a closure per key (`guarded`): this runs once per key per map task.
+      return (c, more) => {
+        if (c === undefined) return more;
+        try {
+          return notAPromise(op, mergeCombiners(c, more));
+        } catch (e) {
+          throw new OperatorFailure(op, e);
+        }
+      };
     }
     case 'group':
       return (vs, more) => {

@@ -24,71 +24,20 @@ import type { Consumer } from './pipeline.js';
  * decodes back exactly ({@link roundTrips}): a later job must see what this one saw.
  */
 export function mergeShuffle(sections: readonly BlockSection[], agg: KeyedAggregator, out: Consumer, keep = false): SharedArrayBuffer | undefined {
-  const fold = combinerFold(agg);
-  const table = new ByteKeyTable();
-  const byValue = new KeyMap<number>();
-  // Per key, in order first seen: its combiner, and where its key is (a table entry, or decoded).
-  const combiners: unknown[] = [];
-  const tableEntry: number[] = [];
-  const decoded: unknown[] = [];
-  const compound: boolean[] = [];
-  const keyAt: number[] = []; // key index of each table entry
-  for (const { count, reader } of sections) {
-    const buf = reader.buf;
-    const b = table.addBuffer(buf);
-    for (let i = 0; i < count; i++) {
-      const start = reader.pos;
-      let k: number;
-      if (isPlainEncodedKey(buf, start)) {
-        reader.skip();
-        const seen = table.size;
-        const e = table.intern(b, start, reader.pos, fnv1a(buf, start, reader.pos));
-        if (e === seen) {
-          k = combiners.length;
-          keyAt.push(k);
-          tableEntry.push(e);
-          decoded.push(undefined);
-          compound.push(false);
-          combiners.push(undefined);
-        } else {
-          k = keyAt[e];
-        }
-      } else {
-        const key = reader.read();
-        const known = byValue.get(key);
-        if (known === undefined) {
-          k = combiners.length;
-          byValue.set(key, k);
-          tableEntry.push(-1);
-          decoded.push(key);
-          compound.push(typeof key === 'object' && key !== null);
-          combiners.push(undefined);
-        } else {
-          k = known;
-        }
-      }
-      combiners[k] = fold(combiners[k], reader.read());
-    }
-  }
-  const keyOf = (k: number): unknown => {
-    const e = tableEntry[k];
-    if (e === -1) return decoded[k];
-    const { reader } = sections[table.bufferOf(e)];
-    reader.pos = table.startOf(e);
-    return reader.read();
-  };
-  const order: number[] = [];
-  for (let k = 0; k < combiners.length; k++) if (!compound[k]) order.push(k);
-  for (let k = 0; k < combiners.length; k++) if (compound[k]) order.push(k);
+  const keys = new MergedKeys(combinerFold(agg));
+  for (const section of sections) keys.add(section);
+  const { table, combiners } = keys;
+  const bufferOf = (e: number): Buffer => sections[table.bufferOf(e)].reader.buf;
+  const order = keys.order();
   let kept: SharedArrayBuffer | undefined;
   if (keep) {
     const w = new ValueWriter(1024);
     const copied = order.every((k) => {
       const c = combiners[k];
       if (!roundTrips(c)) return false;
-      const e = tableEntry[k];
-      if (e === -1) w.write([decoded[k], c]);
-      else w.writeEncodedPair(sections[table.bufferOf(e)].reader.buf, table.startOf(e), table.endOf(e), c);
+      const e = keys.entryOf(k);
+      if (e === -1) w.write([keys.decoded.get(k), c]);
+      else w.writeEncodedPair(bufferOf(e), table.startOf(e), table.endOf(e), c);
       return true;
     });
     if (copied) kept = sealBlock([w], [order.length]);
@@ -96,17 +45,124 @@ export function mergeShuffle(sections: readonly BlockSection[], agg: KeyedAggreg
   if (out.pushEncoded) {
     // The keys are distinct: a consumer that matches keys by bytes takes them undecoded.
     for (const k of order) {
-      const e = tableEntry[k];
+      const e = keys.entryOf(k);
       if (e !== -1) {
-        out.pushEncoded(sections[table.bufferOf(e)].reader.buf, table.startOf(e), table.endOf(e), combiners[k]);
+        out.pushEncoded(bufferOf(e), table.startOf(e), table.endOf(e), combiners[k]);
       } else {
         const w = new ValueWriter(32);
-        w.write(decoded[k]);
+        w.write(keys.decoded.get(k));
         out.pushEncoded(w.buf, 0, w.length, combiners[k]);
       }
     }
   } else {
-    for (const k of order) out.push([keyOf(k), combiners[k]]);
+    for (const k of order) {
+      const e = keys.entryOf(k);
+      let key: unknown;
+      if (e === -1) key = keys.decoded.get(k);
+      else {
+        const { reader } = sections[table.bufferOf(e)];
+        reader.pos = table.startOf(e);
+        key = reader.read();
+      }
+      out.push([key, combiners[k]]);
+    }
   }
   return kept;
+}
+
+/**
+ * The distinct keys of a reduce partition, numbered in the order first seen, with their combiners
+ * so far. Its columns are typed arrays and its fields keep one shape, so the per-record loop
+ * (`add`) stays optimised: the same loop written with a handful of growing `number[]` and
+ * closures in one long function was deoptimised again and again and ran at ~1 µs a record.
+ */
+class MergedKeys {
+  readonly table = new ByteKeyTable();
+  /** By-value keys (floats, arrays, objects): their key numbers. */
+  readonly byValue = new KeyMap<number>();
+  /** Key number → the decoded key, for keys matched by value. */
+  readonly decoded = new Map<number, unknown>();
+  /** Key number → combiner. */
+  readonly combiners: unknown[] = [];
+  readonly #fold: (so: unknown, more: unknown) => unknown;
+  /** Key number → table entry (-1: matched by value); table entry → key number. */
+  #entryOfKey: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  #keyOfEntry: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  size = 0;
+
+  constructor(fold: (so: unknown, more: unknown) => unknown) {
+    this.#fold = fold;
+  }
+
+  /** Folds every `[key, combiner]` record of one map task's section in. */
+  add(section: BlockSection): void {
+    const { count, reader } = section;
+    const buf = reader.buf;
+    const table = this.table;
+    const b = table.addBuffer(buf);
+    const combiners = this.combiners;
+    for (let i = 0; i < count; i++) {
+      const start = reader.pos;
+      let k: number;
+      if (isPlainEncodedKey(buf, start)) {
+        reader.skip();
+        const end = reader.pos;
+        const seen = table.size;
+        const e = table.intern(b, start, end, fnv1a(buf, start, end));
+        k = e === seen ? this.#newKey(e) : this.#keyOfEntry[e];
+      } else {
+        const key = reader.read();
+        const known = this.byValue.get(key);
+        if (known === undefined) {
+          k = this.#newKey(-1);
+          this.byValue.set(key, k);
+          this.decoded.set(k, key);
+        } else {
+          k = known;
+        }
+      }
+      combiners[k] = this.#fold(combiners[k], reader.read());
+    }
+  }
+
+  /** The table entry of key `k`, or -1 if it was matched by value. */
+  entryOf(k: number): number {
+    return this.#entryOfKey[k];
+  }
+
+  /** Key numbers in the order a KeyMap lists them: first seen, arrays and objects last. */
+  order(): number[] {
+    const order: number[] = [];
+    const compound: number[] = [];
+    for (let k = 0; k < this.size; k++) {
+      if (this.#entryOfKey[k] === -1) {
+        const key = this.decoded.get(k);
+        if (typeof key === 'object' && key !== null) {
+          compound.push(k);
+          continue;
+        }
+      }
+      order.push(k);
+    }
+    for (const k of compound) order.push(k);
+    return order;
+  }
+
+  #newKey(entry: number): number {
+    const k = this.size++;
+    if (k >= this.#entryOfKey.length) this.#entryOfKey = grown(this.#entryOfKey);
+    this.#entryOfKey[k] = entry;
+    if (entry !== -1) {
+      while (entry >= this.#keyOfEntry.length) this.#keyOfEntry = grown(this.#keyOfEntry);
+      this.#keyOfEntry[entry] = k;
+    }
+    this.combiners.push(undefined);
+    return k;
+  }
+}
+
+function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
