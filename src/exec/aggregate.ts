@@ -1,5 +1,6 @@
 import { CorruptDataError, shortDescription } from '../errors.js';
 import type { Aggregator } from '../plan/task.js';
+import { ValueWriter } from '../memory/value-codec.js';
 import { KeyMap } from './key-map.js';
 import { notAPromise } from './fuse.js';
 import { OperatorFailure, resolveFn } from './pipeline.js';
@@ -15,14 +16,48 @@ export type KeyedAggregator = Extract<Aggregator, { kind: 'combine' | 'group' | 
 export interface Combiner {
   /** Map side: fold one `[key, value]` record in. */
   add(key: unknown, value: unknown): void;
-  /** The combiners by key. */
-  readonly map: KeyMap<unknown>;
+  /**
+   * Calls `fn` with every key, in the order a KeyMap lists them, once its combiner is written into
+   * `w` (the value codec; `w` is reset before each) rather than handed over: a group's values may
+   * be held as a run (see {@link ValueRun}) and are written as the array they stand for.
+   */
+  forEachEncoded(w: ValueWriter, fn: (key: unknown) => void): void;
 }
 
+/**
+ * A key's grouped values while they are one primitive repeated (`[word, 1]` records grouped for
+ * updateStateByKey): the value and how many times, instead of an array grown by one each record.
+ * Its `list` takes over at the first different value. Primitives only: repeated, they cannot be
+ * told from copies, and they encode to the same bytes each time, so the run is written as the
+ * very array the values would have made.
+ */
+class ValueRun {
+  count = 1;
+  list: unknown[] | null = null;
+  constructor(readonly value: unknown) {}
+
+  add(v: unknown): void {
+    if (this.list !== null) this.list.push(v);
+    // `===` takes 0 and -0 as one value: both are written as 0, so the bytes are the same.
+    else if (v === this.value) this.count++;
+    else {
+      this.list = new Array(this.count).fill(this.value);
+      this.list.push(v);
+    }
+  }
+
+  write(w: ValueWriter): void {
+    if (this.list !== null) w.write(this.list);
+    else w.writeRepeated(this.value, this.count);
+  }
+}
+
+const isPrimitive = (v: unknown): boolean => v === null || (typeof v !== 'object' && typeof v !== 'function');
+
 export function createCombiner(agg: KeyedAggregator): Combiner {
-  const map = new KeyMap<unknown>();
   switch (agg.kind) {
     case 'combine': {
+      const map = new KeyMap<unknown>();
       const create = agg.create ? resolveFn(agg.create) : undefined;
       const mergeValue = resolveFn(agg.merge);
       const op = agg.op;
@@ -36,28 +71,51 @@ export function createCombiner(agg: KeyedAggregator): Combiner {
             throw new OperatorFailure(op, e);
           }
         },
-        map,
+        forEachEncoded(w, fn) {
+          map.forEach((c, k) => {
+            w.reset();
+            w.write(c);
+            fn(k);
+          });
+        },
       };
     }
-    case 'group':
+    case 'group': {
+      const map = new KeyMap<ValueRun | unknown[]>();
       return {
         add(k, v) {
-          const vs = map.get(k) as unknown[] | undefined;
-          if (vs) vs.push(v);
-          else map.set(k, [v]);
+          const vs = map.get(k);
+          if (vs === undefined) map.set(k, isPrimitive(v) ? new ValueRun(v) : [v]);
+          else if (vs instanceof ValueRun) vs.add(v);
+          else vs.push(v);
         },
-        map,
+        forEachEncoded(w, fn) {
+          map.forEach((vs, k) => {
+            w.reset();
+            if (vs instanceof ValueRun) vs.write(w);
+            else w.write(vs);
+            fn(k);
+          });
+        },
       };
+    }
     case 'cogroup': {
+      const map = new KeyMap<unknown[][]>();
       const sides = agg.sides;
       return {
         add(k, tagged) {
           const [side, v] = tagged as [number, unknown];
-          let s = map.get(k) as unknown[][] | undefined;
+          let s = map.get(k);
           if (!s) map.set(k, (s = Array.from({ length: sides }, () => [])));
           s[side].push(v);
         },
-        map,
+        forEachEncoded(w, fn) {
+          map.forEach((s, k) => {
+            w.reset();
+            w.write(s);
+            fn(k);
+          });
+        },
       };
     }
   }

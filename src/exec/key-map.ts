@@ -35,6 +35,15 @@ export class KeyMap<V> {
     else this.#compound.delete(canonical(key));
   }
 
+  /**
+   * Calls `fn` for every entry, in the order {@link entries} lists them, without a generator or an
+   * entry array per key (the map side of a shuffle walks tens of thousands of keys a task).
+   */
+  forEach(fn: (value: V, key: unknown) => void): void {
+    this.#simple.forEach(fn);
+    this.#compound.forEach((entry) => fn(entry.value, entry.key));
+  }
+
   *entries(): IterableIterator<[unknown, V]> {
     yield* this.#simple.entries();
     for (const { key, value } of this.#compound.values()) yield [key, value];

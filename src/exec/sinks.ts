@@ -113,11 +113,15 @@ class ShuffleWriter implements Sink {
   end(): void {
     if (!this.#combiner) return;
     const key = new ValueWriter(256);
-    for (const [k, c] of this.#combiner.map.entries()) {
+    const value = new ValueWriter(256);
+    this.#combiner.forEachEncoded(value, (k) => {
       key.reset();
       key.write(k);
-      this.pushEncoded(key.buf, 0, key.length, c);
-    }
+      const r = partitionOfEncoded(key.buf, 0, key.length, this.#sections.length);
+      this.#sections[r].appendBytes(key.buf, 0, key.length);
+      this.#sections[r].appendBytes(value.buf, 0, value.length);
+      this.#counts[r]++;
+    });
   }
 
   pushEncoded(bytes: Uint8Array, start: number, end: number, value: unknown): void {

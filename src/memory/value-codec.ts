@@ -133,6 +133,30 @@ export class ValueWriter {
     this.appendBytes(src, start, end);
   }
 
+  /**
+   * Appends an array of `n` copies of the primitive `v`: the very bytes `write` gives for that
+   * array, with `v` encoded once and its bytes copied (a grouped key's run of equal values).
+   */
+  writeRepeated(v: unknown, n: number): void {
+    this.ensure(5);
+    this.buf[this.length] = Tag.Array;
+    this.buf.writeUInt32LE(n, this.length + 1);
+    this.length += 5;
+    if (n === 0) return;
+    const at = this.length;
+    this.write(v);
+    const size = this.length - at;
+    this.ensure(size * (n - 1));
+    // Doubling copies: log2(n) calls, not n.
+    let done = 1;
+    while (done < n) {
+      const k = Math.min(done, n - done);
+      this.buf.copyWithin(at + done * size, at, at + k * size);
+      done += k;
+    }
+    this.length = at + n * size;
+  }
+
   /** Appends the pair `[key, value]` whose key is already encoded: `src[start, end)`, copied as is. */
   writeEncodedPair(src: Uint8Array, start: number, end: number, value: unknown): void {
     this.ensure(5);
