@@ -89,6 +89,27 @@ describe('mergeShuffle', () => {
     );
   });
 
+  it('concatenates a group\'s values from every map task as a KeyMap fold does', () => {
+    const values = fc.array(fc.oneof(fc.integer(), fc.constantFrom(1, 1, 1, 2 ** 31 - 1, -(2 ** 31), 0.5, 'ñ', null, [1, 'a'], { x: 2 })), { minLength: 1, maxLength: 6 });
+    const outputs = fc.array(fc.array(fc.tuple(key, values), { maxLength: 20 }), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(outputs, (maps) => {
+        const got: unknown[] = [];
+        mergeShuffle(sectionsOf(maps as never), { kind: 'group', op: 'groupByKey' }, { push: (x) => void got.push(x), end() {} });
+        const expected = new KeyMap<unknown[]>();
+        for (const section of sectionsOf(maps as never)) {
+          for (let i = 0; i < section.count; i++) {
+            const k = section.reader.read();
+            const vs = section.reader.read() as unknown[];
+            expected.set(k, [...(expected.get(k) ?? []), ...vs]);
+          }
+        }
+        expect(got).toEqual([...expected.entries()]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('groups values of a key from every map task, in map-task order', () => {
     const sections = sectionsOf([
       [['a', [1]], [1, [2]]],

@@ -24,7 +24,7 @@ import type { Consumer } from './pipeline.js';
  * decodes back exactly ({@link roundTrips}): a later job must see what this one saw.
  */
 export function mergeShuffle(sections: readonly BlockSection[], agg: KeyedAggregator, out: Consumer, keep = false): SharedArrayBuffer | undefined {
-  const keys = new MergedKeys(combinerFold(agg));
+  const keys = new MergedKeys(agg);
   for (const section of sections) keys.add(section);
   const { table, combiners } = keys;
   const bufferOf = (e: number): Buffer => sections[table.bufferOf(e)].reader.buf;
@@ -90,8 +90,12 @@ class MergedKeys {
   #keyOfEntry: Int32Array<ArrayBuffer> = new Int32Array(1024);
   size = 0;
 
-  constructor(fold: (so: unknown, more: unknown) => unknown) {
-    this.#fold = fold;
+  /** Whether combiners are arrays a later map task's values are appended to (groupByKey). */
+  readonly #appends: boolean;
+
+  constructor(agg: KeyedAggregator) {
+    this.#fold = combinerFold(agg);
+    this.#appends = agg.kind === 'group';
   }
 
   /** Folds every `[key, combiner]` record of one map task's section in. */
@@ -121,7 +125,10 @@ class MergedKeys {
           k = known;
         }
       }
-      combiners[k] = this.#fold(combiners[k], reader.read());
+      const c = combiners[k];
+      // A group's values from another map task go straight onto the key's array (the fold's
+      // concatenation, without decoding them into an array of their own first).
+      if (!(this.#appends && c !== undefined && reader.appendArray(c as unknown[]))) combiners[k] = this.#fold(c, reader.read());
     }
   }
 

@@ -296,7 +296,7 @@ export class ValueReader {
       case Tag.Array: {
         const n = this.#count(1);
         const out = new Array(n);
-        for (let i = 0; i < n; i++) out[i] = this.read();
+        for (let i = 0; i < n; i++) out[i] = this.#element();
         return out;
       }
       case Tag.Object: {
@@ -333,6 +333,30 @@ export class ValueReader {
       default:
         throw corrupt(`unknown value tag ${tag}`, this.pos - 1);
     }
+  }
+
+  /**
+   * If the value at `pos` is an array, appends its elements to `target` (decoded as `read` would,
+   * without building the array first: a grouped key's values from one more map task) and returns
+   * true; otherwise moves nothing and returns false.
+   */
+  appendArray(target: unknown[]): boolean {
+    if (this.buf[this.pos] !== Tag.Array) return false;
+    this.pos++;
+    const n = this.#count(1);
+    for (let i = 0; i < n; i++) target.push(this.#element());
+    return true;
+  }
+
+  /** An array element: as `read`, with the commonest, a 32-bit integer, decoded in line. */
+  #element(): unknown {
+    const b = this.buf;
+    const p = this.pos;
+    if (b[p] === Tag.Int32 && p + 5 <= this.end) {
+      this.pos = p + 5;
+      return b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24);
+    }
+    return this.read();
   }
 
   /** `k` more bytes are there. */
