@@ -24,7 +24,7 @@ describe('chispa: help and usage', () => {
       expect(r.out).toMatch(/^Usage: chispa \[options\] \[command\]/);
       for (const c of ['wordcount', 'feed', 'demo', 'bench']) expect(r.out).toContain(c);
     }
-    for (const [command, option] of [['wordcount', '--stateful'], ['feed', '--rate'], ['demo', '--no-ui'], ['bench', 'args']]) {
+    for (const [command, option] of [['wordcount', '--stateful'], ['wordcount', '--events'], ['feed', '--rate'], ['demo', '--no-ui'], ['demo', '--batches'], ['bench', 'args']]) {
       const r = await cli([command, '--help']);
       expect(r.code).toBe(0);
       expect(r.out).toContain(`Usage: chispa ${command}`);
@@ -48,6 +48,7 @@ describe('chispa: help and usage', () => {
       [['feed', '-', '--loop'], /--loop cannot repeat standard input/],
       [['feed', '/nonexistent/file.txt', '--port', '0'], /cannot read \/nonexistent\/file\.txt/],
       [['demo', '--bogus'], /unknown option '--bogus'/],
+      [['demo', '--batches', '0'], /--batches takes a positive integer/],
     ];
     for (const [argv, reason] of cases) {
       const r = await cli(argv);
@@ -97,6 +98,32 @@ describe('chispa wordcount', () => {
       for (const b of pprintBlocks(run.stdout())) expect(b.time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
       expect(summed()).toEqual(ORACLE);
       expect(run.stderr()).toMatch(/chispa wordcount: stopped after \d+ batches, 4 lines\n/);
+    } finally {
+      await server.close();
+    }
+  }, 180_000);
+
+  it('--batches N stops by itself after N batches (no UI: it exits 0); --events - prints what its listener saw of each batch', async () => {
+    const server = await onceServer(TEXT);
+    try {
+      const run = runChispa(['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--batch', '0.5', '--master', 'local[2]', '--no-ui', '--batches', '3', '--events', '-']);
+      expect(await run.exited).toBe(0);
+      const events = run
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      const [, stopped, lines] = /chispa wordcount: stopped after (\d+) batches, (\d+) lines\n/.exec(run.stderr()) ?? [];
+      expect(events.length).toBe(Number(stopped));
+      expect(events.length).toBeGreaterThanOrEqual(3);
+      expect(events.length).toBe(pprintBlocks(run.stdout()).length);
+      for (const [i, e] of events.entries()) {
+        expect(Object.keys(e).sort()).toEqual(['batchTime', 'numRecords', 'outputOps', 'processingDelay', 'schedulingDelay', 'totalDelay']);
+        expect(e.outputOps).toEqual({ succeeded: 1, total: 1 });
+        expect(e.totalDelay).toBe(e.schedulingDelay + e.processingDelay);
+        if (i > 0) expect(e.batchTime).toBe(events[i - 1].batchTime + 500);
+      }
+      expect(events.reduce((a, e) => a + e.numRecords, 0)).toBe(Number(lines)); // the job's own count agrees
     } finally {
       await server.close();
     }

@@ -11,6 +11,10 @@ export interface DemoOptions {
   batch: number;
   /** Stop after this many seconds; default: on SIGINT/SIGTERM. */
   seconds?: number;
+  /** Stop gracefully after this many completed batches; the UI then stays up until a signal. */
+  batches?: number;
+  /** One JSON line per completed batch to this file (`-`: stdout). */
+  events?: string;
   /** Feeder pace, lines per second. Default 400. */
   rate: number;
   master: string;
@@ -26,7 +30,7 @@ export interface DemoOptions {
 export async function demo(opts: DemoOptions): Promise<number> {
   const feeder = await startFeeder({ port: 0, text: await readFile(DEFAULT_TEXT_URL), linesPerSecond: opts.rate, loop: true });
   const checkpoint = await mkdtemp(join(tmpdir(), 'chispa-demo-'));
-  const until = opts.seconds === undefined ? 'until Ctrl-C' : `for ${opts.seconds} s`;
+  const until = [opts.seconds === undefined ? '' : `for ${opts.seconds} s`, opts.batches === undefined ? '' : `for ${opts.batches} batches`].filter(Boolean).join(' or ') || 'until Ctrl-C';
   process.stderr.write(
     `chispa demo: feeding KJV Genesis on ${feeder.host}:${feeder.port} at ${opts.rate} lines/s; ` +
       `stateful WordCount, ${opts.batch} s batches, ${until}\n`,
@@ -42,6 +46,8 @@ export async function demo(opts: DemoOptions): Promise<number> {
         checkpoint,
         top: 10,
         seconds: opts.seconds,
+        batches: opts.batches,
+        events: opts.events,
         ui: opts.ui,
       },
       'demo',

@@ -5,6 +5,7 @@ import { IllegalArgumentError } from '../errors.js';
 import { bench } from './bench.js';
 import { demo } from './demo.js';
 import { DEFAULT_TEXT_URL, parseRate, startFeeder, startStreamFeeder, type Feeder } from './feeder.js';
+import { untilSignal } from './signals.js';
 import { runWordCount } from './wordcount.js';
 
 /**
@@ -35,6 +36,8 @@ export async function runCli(argv: readonly string[], io: CliOutput = STD_OUTPUT
     .option('--max-rate <records/s>', 'receiver.maxRate: lines per second the receiver accepts at most', positive('--max-rate'))
     .option('--backpressure', 'backpressure.enabled: the receiver rate follows what batches process (PID estimator)')
     .option('--initial-rate <records/s>', 'backpressure.initialRate: the rate before the first estimate', positive('--initial-rate'))
+    .option('--batches <n>', 'stop gracefully after N completed batches; the UI stays up until SIGINT/SIGTERM', count('--batches'))
+    .option('--events <file>', 'write one JSON line per completed batch (times, records, delays, output ops) to FILE, or - for stdout')
     .option('--ui-port <port>', 'Streaming UI port (default 4040, the next free one when taken)', port(0))
     .option('--no-ui', 'no Streaming UI')
     .action(async (o) => {
@@ -53,6 +56,8 @@ export async function runCli(argv: readonly string[], io: CliOutput = STD_OUTPUT
         slide: o.slide,
         top: o.top,
         seconds: o.seconds,
+        batches: o.batches,
+        events: o.events,
         conf: {
           receiver: { maxRate: o.maxRate },
           backpressure: { enabled: o.backpressure ?? false, initialRate: o.initialRate },
@@ -92,10 +97,20 @@ export async function runCli(argv: readonly string[], io: CliOutput = STD_OUTPUT
     .option('--seconds <seconds>', 'stop after this long (default: on Ctrl-C)', positive('--seconds'))
     .option('--rate <lines/s>', 'how fast the feeder sends lines', positive('--rate'), 400)
     .option('--master <master>', 'local, local[N] or local[*]', 'local[*]')
+    .option('--batches <n>', 'stop gracefully after N completed batches; the UI stays up until SIGINT/SIGTERM', count('--batches'))
+    .option('--events <file>', 'write one JSON line per completed batch (times, records, delays, output ops) to FILE, or - for stdout')
     .option('--ui-port <port>', 'Streaming UI port (default 4040, the next free one when taken)', port(0))
     .option('--no-ui', 'no Streaming UI')
     .action(async (o) => {
-      code = await demo({ batch: o.batch, seconds: o.seconds, rate: o.rate, master: o.master, ui: o.ui ? { port: o.uiPort } : false });
+      code = await demo({
+        batch: o.batch,
+        seconds: o.seconds,
+        batches: o.batches,
+        events: o.events,
+        rate: o.rate,
+        master: o.master,
+        ui: o.ui ? { port: o.uiPort } : false,
+      });
     });
 
   program
@@ -170,16 +185,4 @@ function rate(v: string): ReturnType<typeof parseRate> {
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

@@ -2,6 +2,8 @@ import { add } from '../functions.js';
 import { SparkContext } from '../rdd/spark-context.js';
 import type { DStream } from '../streaming/dstream.js';
 import { StreamingContext, type StreamingContextOptions } from '../streaming/streaming-context.js';
+import { openEventLog } from './events.js';
+import { untilSignal } from './signals.js';
 import { startUi, type UiOptions } from './ui-wiring.js';
 
 /** What `chispa wordcount` runs: the seed's network WordCount, stateless, stateful or windowed. */
@@ -23,6 +25,13 @@ export interface WordCountOptions {
   seconds?: number;
   /** Receivers' rate settings and graceful-stop timeout, as Spark's configuration. */
   conf?: Pick<StreamingContextOptions, 'receiver' | 'backpressure' | 'gracefulStopTimeout'>;
+  /**
+   * Stop the job gracefully once this many batches have completed; the UI (if on) then stays up,
+   * its figures final, until SIGINT/SIGTERM.
+   */
+  batches?: number;
+  /** Write one JSON line per completed batch here (`-`: stdout), from a listener in this job. */
+  events?: string;
   /** The Streaming UI, or false. */
   ui: UiOptions | false;
   /** Called with the context once it is built, before start (the demo adds its own output). */
@@ -70,33 +79,48 @@ export async function runWordCount(opts: WordCountOptions, name = 'wordcount'): 
   const ssc = buildWordCount(opts);
   let batches = 0;
   let records = 0;
+  let reachedBatches: () => void = () => {};
+  const reached = new Promise<void>((resolve) => (reachedBatches = resolve));
   ssc.addStreamingListener({
     onBatchCompleted: (info) => {
       batches++;
       records += info.numRecords;
+      if (batches === opts.batches) reachedBatches();
     },
   });
+  const events = opts.events === undefined ? undefined : openEventLog(opts.events);
+  if (events) ssc.addStreamingListener(events.listener);
   // Before start, so the UI sees the stream start and every batch.
   const ui = opts.ui ? await startUi(ssc, opts.ui) : undefined;
   try {
     ssc.start();
   } catch (e) {
+    events?.close();
     await ui?.close();
     await ssc.sparkContext.stop();
     throw e;
   }
   let code = 0;
   try {
-    if (opts.seconds !== undefined) await ssc.awaitTerminationOrTimeout(opts.seconds);
-    else await ssc.awaitTermination();
+    const running = opts.seconds !== undefined ? ssc.awaitTerminationOrTimeout(opts.seconds) : ssc.awaitTermination();
+    await Promise.race([running, reached]);
     await ssc.stop(true, true);
   } catch (e) {
     process.stderr.write(`chispa ${name}: the job failed: ${e instanceof Error ? e.message : String(e)}\n`);
     code = 1;
     await ssc.stop(true, false);
   } finally {
-    await ui?.close();
+    events?.close();
   }
   process.stderr.write(`chispa ${name}: stopped after ${batches} batches, ${records} lines\n`);
+  try {
+    // After --batches, the UI shows the final figures until the operator is done with it.
+    if (ui && opts.batches !== undefined && batches >= opts.batches) {
+      process.stderr.write(`chispa ${name}: the Streaming UI stays up at ${ui.url} until SIGINT/SIGTERM\n`);
+      await untilSignal();
+    }
+  } finally {
+    await ui?.close();
+  }
   return code;
 }
