@@ -24,7 +24,7 @@ describe('chispa: help and usage', () => {
       expect(r.out).toMatch(/^Usage: chispa \[options\] \[command\]/);
       for (const c of ['wordcount', 'feed', 'demo', 'bench']) expect(r.out).toContain(c);
     }
-    for (const [command, option] of [['wordcount', '--stateful'], ['wordcount', '--events'], ['feed', '--rate'], ['demo', '--no-ui'], ['demo', '--batches'], ['bench', 'args']]) {
+    for (const [command, option] of [['wordcount', '--stateful'], ['wordcount', '--events'], ['feed', '--rate'], ['demo', '--no-ui'], ['demo', '--batches'], ['demo', '--graceful-stop-timeout'], ['wordcount', '--graceful-stop-timeout'], ['bench', 'args']]) {
       const r = await cli([command, '--help']);
       expect(r.code).toBe(0);
       expect(r.out).toContain(`Usage: chispa ${command}`);
@@ -49,6 +49,7 @@ describe('chispa: help and usage', () => {
       [['feed', '/nonexistent/file.txt', '--port', '0'], /cannot read \/nonexistent\/file\.txt/],
       [['demo', '--bogus'], /unknown option '--bogus'/],
       [['demo', '--batches', '0'], /--batches takes a positive integer/],
+      [['demo', '--graceful-stop-timeout', '0'], /--graceful-stop-timeout takes a positive number/],
     ];
     for (const [argv, reason] of cases) {
       const r = await cli(argv);
@@ -106,7 +107,8 @@ describe('chispa wordcount', () => {
   it('--batches N stops by itself after N batches (no UI: it exits 0); --events - prints what its listener saw of each batch', async () => {
     const server = await onceServer(TEXT);
     try {
-      const run = runChispa(['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--batch', '0.5', '--master', 'local[2]', '--no-ui', '--batches', '3', '--events', '-']);
+      // A busy machine may queue many batches behind the slow first one: the stop drains them all.
+      const run = runChispa(['wordcount', '--host', '127.0.0.1', '--port', String(server.port), '--batch', '0.5', '--master', 'local[2]', '--no-ui', '--batches', '3', '--events', '-', '--graceful-stop-timeout', '600']);
       expect(await run.exited).toBe(0);
       const events = run
         .stdout()

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, SparkContext, startStreamingUI, StreamingContext, type StreamingUI } from '../src/index.js';
+import { ManualClock, SparkContext, startStreamingUI, StreamingContext, type BatchInfo, type StreamingUI } from '../src/index.js';
 import { captureStderr } from './helpers/stderr.js';
 import { waitFor } from './helpers/streaming.js';
 
@@ -216,4 +220,94 @@ describe('startStreamingUI', () => {
     expect(stderr).toContain(`WARN chispa: socket receiver: cannot connect to 127.0.0.1:${port}`);
     expect((await get('api/v1/streaming/receivers'))[0].isActive).toBe(false);
   });
+
+  it('after the job stopped (graceful, SparkContext and its worker pool gone), every route still answers 200 with the final figures', async () => {
+    // A text server that sends six lines to the receiver, then keeps the connection open.
+    const sockets: net.Socket[] = [];
+    const text = net.createServer((socket) => {
+      sockets.push(socket.on('error', () => {}));
+      socket.write('a b\nb c\nc a\na a\nb\nc\n');
+    });
+    await new Promise<void>((r) => text.listen(0, '127.0.0.1', r));
+    const cp = mkdtempSync(join(tmpdir(), 'chispa-ui-stopped-'));
+    try {
+      sc = new SparkContext({ master: 'local[2]' });
+      const clock = new ManualClock(0);
+      const ssc = new StreamingContext(sc, 1, { clock });
+      ssc.checkpoint(cp);
+      const lines = ssc.socketTextStream('127.0.0.1', (text.address() as AddressInfo).port, { initialDelayMs: 20, maxDelayMs: 50 });
+      lines
+        .flatMap((l) => l.split(' '))
+        .map((w) => [w, 1] as [string, number])
+        .updateStateByKey((vs: number[], s: number | null) => vs.reduce((a, b) => a + b, 0) + (s ?? 0))
+        .foreachRDD(async (rdd) => void (await rdd.count()));
+      const seen: BatchInfo[] = [];
+      ssc.addStreamingListener({ onBatchCompleted: (b) => void seen.push(b) });
+      ui = await startStreamingUI(ssc, { port: 0 });
+      const stderr = await captureStderr(async () => {
+        ssc.start();
+        await waitFor(() => lines.receiverStats().lines === 6, 'the six lines received', 60_000);
+        clock.advance(1000);
+        await waitFor(() => seen.length === 1, 'batch 1', 60_000);
+        clock.advance(1000);
+        await waitFor(() => seen.length === 2, 'batch 2', 60_000);
+        await ssc.stop(true, true); // as the CLI stops: gracefully, the SparkContext too
+      });
+      expect(stderr).not.toMatch(/ERROR|WARN/);
+      const n = seen.length; // the graceful stop's last batch included
+      expect(n).toBeGreaterThanOrEqual(2);
+      expect(seen.every((b) => b.failures.length === 0)).toBe(true);
+      expect(seen.reduce((a, b) => a + b.numRecords, 0)).toBe(6);
+
+      // Asked twice: nothing in a route fails or changes once the job is gone.
+      for (let round = 0; round < 2; round++) {
+        for (const path of ['', 'streaming/', 'static/app.js', 'static/uPlot.iife.min.js', 'static/uPlot.min.css']) {
+          expect((await fetch(new URL(path, ui!.url))).status, path).toBe(200);
+        }
+        const stats = await get('api/v1/streaming/statistics');
+        expect(stats).toMatchObject({
+          numReceivers: 1,
+          numActiveReceivers: 0,
+          numInactiveReceivers: 1,
+          numTotalCompletedBatches: n,
+          numRetainedCompletedBatches: n,
+          numActiveBatches: 0,
+          numProcessedRecords: 6,
+          numReceivedRecords: 6,
+        });
+        const batches = await get('api/v1/streaming/batches');
+        expect(batches.map((b: any) => [b.batchId, b.status, b.inputSize, b.numCompletedOutputOps])).toEqual(
+          [...seen].reverse().map((b) => [b.batchTime, 'COMPLETED', b.numRecords, 1]),
+        );
+        expect(await get('api/v1/streaming/batches?status=COMPLETED')).toEqual(batches);
+        expect(await get('api/v1/streaming/batches?status=QUEUED,PROCESSING')).toEqual([]);
+        expect(await get('api/v1/streaming/batches/1000')).toEqual(batches.at(-1));
+        const ops = await get('api/v1/streaming/batches/1000/operations');
+        expect(ops).toMatchObject([{ outputOpId: 0, name: 'foreachRDD' }]);
+        expect(await get('api/v1/streaming/batches/1000/operations/0')).toEqual(ops[0]);
+        const receivers = await get('api/v1/streaming/receivers');
+        expect(receivers).toMatchObject([{ streamId: 0, isActive: false }]);
+        expect(await get('api/v1/streaming/receivers/0')).toEqual(receivers[0]);
+        const timeline = await get('api/chispa/timeline');
+        expect(timeline.batches.map((b: any) => b.batchTime)).toEqual(seen.map((b) => b.batchTime));
+        expect(timeline.stateOperators).toMatchObject([{ id: 'updateStateByKey#0', numRowsTotal: 3 }]);
+
+        const metrics = await fetch(new URL('metrics', ui!.url));
+        expect(metrics.status).toBe(200);
+        const families = new Map(parsePrometheusTextFormat(await metrics.text()).map((f) => [f.name, f]));
+        const value = (name: string) => Number(families.get(name)!.metrics[0].value);
+        expect(value('chispa_streaming_batches_completed_total')).toBe(n);
+        expect(value('chispa_streaming_records_total')).toBe(6);
+        expect(value('chispa_receiver_lines_total')).toBe(6);
+        expect(value('chispa_receiver_connected')).toBe(0);
+        expect(value('chispa_state_keys')).toBe(3);
+        expect(value('chispa_pool_threads')).toBe(2);
+        expect(value('chispa_pool_utilization')).toBeGreaterThan(0); // read from the destroyed pool
+      }
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => text.close(r));
+      rmSync(cp, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

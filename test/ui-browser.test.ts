@@ -21,9 +21,9 @@ describe('Streaming UI in headless Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chispa-ui-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('charts real batches of `chispa demo`, and its API and /metrics agree with a StreamingListener in the same job', { timeout: 300_000 }, async () => {
+  it('charts real batches of `chispa demo`, and its API and /metrics agree with a StreamingListener in the same job', { timeout: 480_000 }, async () => {
     const eventsFile = join(dir, 'events.jsonl');
-    const run = runChispa(['demo', '--ui-port', '0', '--master', 'local[2]', '--batch', '0.5', '--batches', '6', '--events', eventsFile]);
+    const run = runChispa(['demo', '--ui-port', '0', '--master', 'local[2]', '--batch', '0.5', '--batches', '6', '--events', eventsFile, '--graceful-stop-timeout', '600']);
     let browser: BrowserContext | undefined;
     try {
       const [, url] = await waitForStderr(run, /chispa: Streaming UI at (http:\/\/127\.0\.0\.1:\d+\/)\n/, 'the UI address');
@@ -37,6 +37,7 @@ describe('Streaming UI in headless Chromium', () => {
       const page = browser.pages()[0] ?? (await browser.newPage());
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => void (m.type() === 'error' && errors.push(`console: ${m.text()}`)));
       page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
       page.on('response', (r) => void (r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`)));
       // Nothing may come from outside the UI (the charts are served from the package).
@@ -45,9 +46,12 @@ describe('Streaming UI in headless Chromium', () => {
       await page.goto(url);
       expect(await page.title()).toBe('Streaming Statistics');
 
-      // The job stops itself after 6 batches (gracefully: a batch or two more may drain what was
-      // received) and says so once every event is written; the UI stays up until SIGTERM.
-      const [, stoppedAfter] = await waitForStderr(run, /chispa demo: stopped after (\d+) batches/, 'the job to stop after --batches', 180_000);
+      // The job stops itself after 6 batches and says so once every event is written; the UI stays
+      // up until SIGTERM. The stop is graceful: every batch already queued drains first. On a busy
+      // machine the first batch (the workers starting) takes long enough for dozens to queue, so
+      // the graceful stop may take as long as it needs (--graceful-stop-timeout), never cancelling
+      // a batch half done.
+      const [, stoppedAfter] = await waitForStderr(run, /chispa demo: stopped after (\d+) batches/, 'the job to stop after --batches', 300_000);
       await waitForStderr(run, /the Streaming UI stays up at /, 'the UI to stay up');
       const listened = readFileSync(eventsFile, 'utf8')
         .trimEnd()
@@ -72,13 +76,17 @@ describe('Streaming UI in headless Chromium', () => {
         }, METRICS as unknown as string[]);
       // Two refreshes after the stop: the page shows the final figures.
       const refreshed = await page.evaluate(() => Number((globalThis as any).document.body.dataset.refreshed));
-      await page.waitForFunction((r) => Number((globalThis as any).document.body.dataset.refreshed) > r + 1, refreshed, { timeout: 30_000 });
+      await page.waitForFunction((r) => Number((globalThis as any).document.body.dataset.refreshed) > r + 1, refreshed, { timeout: 30_000 }).catch(async (e) => {
+        const shown = await page.evaluate(() => ({ refreshed: (globalThis as any).document.body.dataset.refreshed, error: (globalThis as any).document.getElementById('error').textContent }));
+        throw new Error(`${(e as Error).message}\npage: ${JSON.stringify(shown)}\npage errors: ${JSON.stringify(errors)}`);
+      });
 
       for (const c of await points()) {
         expect(c.timeline, `${c.key} timeline points`).toBe(n);
         expect(c.histogram, `${c.key} histogram: batches counted`).toBe(n);
       }
       expect((await points())[2].interval).toBe(500); // the batch interval drawn on processing time
+      await expect(page.locator('#error').textContent()).resolves.toBe('');
       await expect(page.locator('#completed-batches').textContent()).resolves.toBe(String(n));
       await expect(page.locator('#total-records').textContent()).resolves.toBe(String(records));
       await expect(page.locator('#batch-interval').textContent()).resolves.toBe('500 ms');
@@ -152,6 +160,10 @@ describe('Streaming UI in headless Chromium', () => {
       expect(value('chispa_checkpoint_size_bytes')).toBeGreaterThan(0);
       expect(value('chispa_pool_threads')).toBe(2);
       expect(value('chispa_pool_utilization')).toBeGreaterThan(0);
+    } catch (e) {
+      // What the job said is the first thing to read when this fails.
+      if (e instanceof Error) e.message += `\n--- chispa demo's stderr:\n${run.stderr()}`;
+      throw e;
     } finally {
       await browser?.close();
       run.child.kill('SIGTERM');

@@ -15,6 +15,8 @@ export interface DemoOptions {
   batches?: number;
   /** One JSON line per completed batch to this file (`-`: stdout). */
   events?: string;
+  /** Seconds a graceful stop may take (Spark's `gracefulStopTimeout`); default 10 × the batch interval. */
+  gracefulStopTimeout?: number;
   /** Feeder pace, lines per second. Default 400. */
   rate: number;
   master: string;
@@ -48,6 +50,7 @@ export async function demo(opts: DemoOptions): Promise<number> {
         seconds: opts.seconds,
         batches: opts.batches,
         events: opts.events,
+        conf: { gracefulStopTimeout: opts.gracefulStopTimeout },
         ui: opts.ui,
       },
       'demo',

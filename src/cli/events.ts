@@ -34,9 +34,15 @@ export function openEventLog(target: string): { listener: StreamingListener; clo
   if (target === '-') {
     return { listener: { onBatchCompleted: (info) => void process.stdout.write(JSON.stringify(batchEvent(info)) + '\n') }, close: () => {} };
   }
-  const fd = openSync(target, 'w');
+  let fd: number | undefined = openSync(target, 'w');
   return {
-    listener: { onBatchCompleted: (info) => void writeSync(fd, JSON.stringify(batchEvent(info)) + '\n') },
-    close: () => closeSync(fd),
+    // A batch left running past a graceful stop's timeout may still complete after close: it is
+    // not in the log (the job already reported how many batches it saw), and never written to a
+    // closed (or reused) file descriptor.
+    listener: { onBatchCompleted: (info) => void (fd !== undefined && writeSync(fd, JSON.stringify(batchEvent(info)) + '\n')) },
+    close: () => {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
   };
 }

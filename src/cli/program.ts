@@ -20,7 +20,7 @@ export async function runCli(argv: readonly string[], io: CliOutput = STD_OUTPUT
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(text.split('\n')[0] + '\n') });
   // Subcommands defined below inherit both: they report through `io` and exit through runCli.
 
-  program
+  const wordcount = program
     .command('wordcount')
     .description("the seed's network WordCount: counts the words of the lines read from HOST:PORT and prints each batch as pprint")
     .option('--host <host>', 'where the text server listens', 'localhost')
@@ -35,36 +35,33 @@ export async function runCli(argv: readonly string[], io: CliOutput = STD_OUTPUT
     .option('--seconds <seconds>', 'stop after this long (default: run until SIGINT/SIGTERM, which stop gracefully)', positive('--seconds'))
     .option('--max-rate <records/s>', 'receiver.maxRate: lines per second the receiver accepts at most', positive('--max-rate'))
     .option('--backpressure', 'backpressure.enabled: the receiver rate follows what batches process (PID estimator)')
-    .option('--initial-rate <records/s>', 'backpressure.initialRate: the rate before the first estimate', positive('--initial-rate'))
-    .option('--batches <n>', 'stop gracefully after N completed batches; the UI stays up until SIGINT/SIGTERM', count('--batches'))
-    .option('--events <file>', 'write one JSON line per completed batch (times, records, delays, output ops) to FILE, or - for stdout')
-    .option('--ui-port <port>', 'Streaming UI port (default 4040, the next free one when taken)', port(0))
-    .option('--no-ui', 'no Streaming UI')
-    .action(async (o) => {
-      if (o.stateful && o.checkpoint === undefined) usage('--stateful needs --checkpoint DIR');
-      if (o.stateful && o.window !== undefined) usage('--stateful and --window are two different jobs; give one');
-      if (o.slide !== undefined && o.window === undefined) usage('--slide needs --window');
-      if (o.initialRate !== undefined && !o.backpressure) usage('--initial-rate needs --backpressure');
-      code = await runWordCount({
-        host: o.host,
-        port: o.port,
-        batch: o.batch,
-        master: o.master,
-        stateful: o.stateful ?? false,
-        checkpoint: o.checkpoint,
-        window: o.window,
-        slide: o.slide,
-        top: o.top,
-        seconds: o.seconds,
-        batches: o.batches,
-        events: o.events,
-        conf: {
-          receiver: { maxRate: o.maxRate },
-          backpressure: { enabled: o.backpressure ?? false, initialRate: o.initialRate },
-        },
-        ui: o.ui ? { port: o.uiPort } : false,
-      });
+    .option('--initial-rate <records/s>', 'backpressure.initialRate: the rate before the first estimate', positive('--initial-rate'));
+  jobOptions(wordcount).action(async (o) => {
+    if (o.stateful && o.checkpoint === undefined) usage('--stateful needs --checkpoint DIR');
+    if (o.stateful && o.window !== undefined) usage('--stateful and --window are two different jobs; give one');
+    if (o.slide !== undefined && o.window === undefined) usage('--slide needs --window');
+    if (o.initialRate !== undefined && !o.backpressure) usage('--initial-rate needs --backpressure');
+    code = await runWordCount({
+      host: o.host,
+      port: o.port,
+      batch: o.batch,
+      master: o.master,
+      stateful: o.stateful ?? false,
+      checkpoint: o.checkpoint,
+      window: o.window,
+      slide: o.slide,
+      top: o.top,
+      seconds: o.seconds,
+      batches: o.batches,
+      events: o.events,
+      conf: {
+        receiver: { maxRate: o.maxRate },
+        backpressure: { enabled: o.backpressure ?? false, initialRate: o.initialRate },
+        gracefulStopTimeout: o.gracefulStopTimeout,
+      },
+      ui: o.ui ? { port: o.uiPort } : false,
     });
+  });
 
   program
     .command('feed')
@@ -90,28 +87,25 @@ export async function runCli(argv: readonly string[], io: CliOutput = STD_OUTPUT
       await feeder.close();
     });
 
-  program
+  const demoCommand = program
     .command('demo')
     .description('the stateful network WordCount on the built-in text, with its feeder and the Streaming UI: nothing else needed')
     .option('--batch <seconds>', 'batch interval', positive('--batch'), 1)
     .option('--seconds <seconds>', 'stop after this long (default: on Ctrl-C)', positive('--seconds'))
     .option('--rate <lines/s>', 'how fast the feeder sends lines', positive('--rate'), 400)
-    .option('--master <master>', 'local, local[N] or local[*]', 'local[*]')
-    .option('--batches <n>', 'stop gracefully after N completed batches; the UI stays up until SIGINT/SIGTERM', count('--batches'))
-    .option('--events <file>', 'write one JSON line per completed batch (times, records, delays, output ops) to FILE, or - for stdout')
-    .option('--ui-port <port>', 'Streaming UI port (default 4040, the next free one when taken)', port(0))
-    .option('--no-ui', 'no Streaming UI')
-    .action(async (o) => {
-      code = await demo({
-        batch: o.batch,
-        seconds: o.seconds,
-        batches: o.batches,
-        events: o.events,
-        rate: o.rate,
-        master: o.master,
-        ui: o.ui ? { port: o.uiPort } : false,
-      });
+    .option('--master <master>', 'local, local[N] or local[*]', 'local[*]');
+  jobOptions(demoCommand).action(async (o) => {
+    code = await demo({
+      batch: o.batch,
+      seconds: o.seconds,
+      batches: o.batches,
+      events: o.events,
+      gracefulStopTimeout: o.gracefulStopTimeout,
+      rate: o.rate,
+      master: o.master,
+      ui: o.ui ? { port: o.uiPort } : false,
     });
+  });
 
   program
     .command('bench')
@@ -149,6 +143,16 @@ const STD_OUTPUT: CliOutput = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),
 };
+
+/** The options `wordcount` and `demo` share: how the job stops, what it reports, and its UI. */
+function jobOptions(command: Command): Command {
+  return command
+    .option('--batches <n>', 'stop gracefully after N completed batches; the UI stays up until SIGINT/SIGTERM', count('--batches'))
+    .option('--graceful-stop-timeout <seconds>', 'gracefulStopTimeout: how long a graceful stop may drain queued batches (default 10 x the batch interval)', positive('--graceful-stop-timeout'))
+    .option('--events <file>', 'write one JSON line per completed batch (times, records, delays, output ops) to FILE, or - for stdout')
+    .option('--ui-port <port>', 'Streaming UI port (default 4040, the next free one when taken)', port(0))
+    .option('--no-ui', 'no Streaming UI');
+}
 
 function usage(message: string): never {
   throw new IllegalArgumentError(message);

@@ -72,8 +72,12 @@ function batchRows(batches, withReason) {
     (withReason ? `<td class="reason">${esc((b.firstFailureReason ?? '').split('\n')[0])}</td>` : '') + '</tr>').join('');
 }
 
+// A request the server never answers must not stop the page refreshing: each refresh gives up on
+// its requests after this long, shows why, and the next one starts as usual.
+const REQUEST_TIMEOUT_MS = 10_000;
+
 async function json(path) {
-  const r = await fetch(path);
+  const r = await fetch(path, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
   return r.json();
 }
@@ -117,6 +121,7 @@ async function refresh() {
   $('completed-count').textContent = `${done.length} of ${stats.numTotalCompletedBatches}`;
   $('active-batches').innerHTML = batchRows(active, false);
   $('completed-batches-table').innerHTML = batchRows(done.slice(0, 100), true);
+  $('error').textContent = '';
   document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed ?? 0) + 1);
 }
 
