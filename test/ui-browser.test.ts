@@ -45,6 +45,7 @@ describe('Streaming UI in headless Chromium', () => {
       // Opened while the job runs; it keeps refreshing after the job stopped.
       await page.goto(url);
       expect(await page.title()).toBe('Streaming Statistics');
+      await expect(page.locator('h1').textContent()).resolves.toBe('Streaming Statistics chispa demo · chispa');
 
       // The job stops itself after 6 batches and says so once every event is written; the UI stays
       // up until SIGTERM. The stop is graceful: every batch already queued drains first. On a busy

@@ -51,6 +51,7 @@ export async function demo(opts: DemoOptions): Promise<number> {
         batches: opts.batches,
         events: opts.events,
         conf: { gracefulStopTimeout: opts.gracefulStopTimeout },
+        appName: 'chispa demo',
         ui: opts.ui,
       },
       'demo',

@@ -32,6 +32,8 @@ export interface WordCountOptions {
   batches?: number;
   /** Write one JSON line per completed batch here (`-`: stdout), from a listener in this job. */
   events?: string;
+  /** The application's name (the UI's title shows it). Default `chispa wordcount`. */
+  appName?: string;
   /** The Streaming UI, or false. */
   ui: UiOptions | false;
   /** Called with the context once it is built, before start (the demo adds its own output). */
@@ -47,7 +49,7 @@ export interface WordCountOptions {
  */
 export function buildWordCount(opts: WordCountOptions): StreamingContext {
   const setup = (): StreamingContext => {
-    const sc = new SparkContext({ master: opts.master, appName: 'chispa wordcount' });
+    const sc = new SparkContext({ master: opts.master, appName: opts.appName ?? 'chispa wordcount' });
     sc.setLogLevel('WARN');
     const ssc = new StreamingContext(sc, opts.batch, { ...opts.conf, stopGracefullyOnShutdown: true });
     const lines = ssc.socketTextStream(opts.host, opts.port);
