@@ -171,20 +171,29 @@ static int arena_room(uint32_t len) {
   return 1;
 }
 
+/* The slot of key p[0, len) (hash h, first 16 bytes `head`): its entry's, or the empty slot where
+ * it would go (its `count` is 0). */
+static inline uint32_t probe(const uint8_t *p, uint32_t len, uint32_t h, v128_t head) {
+  uint32_t s = h & mask;
+  for (;;) {
+    const entry_t *e = &slots[s];
+    if (!e->count) return s;
+    if (e->hash == h && (e->len & ~NONASCII) == len && !wasm_v128_any_true(wasm_v128_xor(e->head, head)) &&
+        (len <= 16 || tail_equal(arena + e->key, p, len))) {
+      return s;
+    }
+    s = (s + 1) & mask;
+  }
+}
+
 /* Counts token p[0, len); 0 when memory ran out. */
 static inline int count(const uint8_t *p, uint32_t len) {
   uint32_t h = hash_bytes(p, len);
   v128_t head = wasm_v128_and(wasm_v128_load(p), head_mask(len));
-  uint32_t s = h & mask;
-  for (;;) {
-    entry_t *e = &slots[s];
-    if (!e->count) break;
-    if (e->hash == h && (e->len & ~NONASCII) == len && !wasm_v128_any_true(wasm_v128_xor(e->head, head)) &&
-        (len <= 16 || tail_equal(arena + e->key, p, len))) {
-      e->count++;
-      return 1;
-    }
-    s = (s + 1) & mask;
+  uint32_t s = probe(p, len, h, head);
+  if (slots[s].count) {
+    slots[s].count++;
+    return 1;
   }
   if (!arena_room(len)) return 0;
   copy_bytes(arena + arena_len, p, len);
@@ -450,16 +459,10 @@ static uint32_t sums_cap;
 static inline int merge_key(const uint8_t *p, uint32_t len, double v) {
   uint32_t h = hash_bytes(p, len);
   v128_t head = wasm_v128_and(wasm_v128_load(p), head_mask(len));
-  uint32_t s = h & mask;
-  for (;;) {
-    entry_t *e = &slots[s];
-    if (!e->count) break;
-    if (e->hash == h && (e->len & ~NONASCII) == len && !wasm_v128_any_true(wasm_v128_xor(e->head, head)) &&
-        (len <= 16 || tail_equal(arena + e->key, p, len))) {
-      sums[e->count - 1] += v;
-      return 1;
-    }
-    s = (s + 1) & mask;
+  uint32_t s = probe(p, len, h, head);
+  if (slots[s].count) {
+    sums[slots[s].count - 1] += v;
+    return 1;
   }
   if (!arena_room(len)) return 0;
   if (size == sums_cap) {
