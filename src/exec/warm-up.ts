@@ -1,6 +1,10 @@
 import { allocateLineSegment, LineSegmentView } from '../memory/line-segment.js';
 import type { Aggregator, SinkDesc, SourceDesc, Task } from '../plan/task.js';
 import { runTask } from './executor.js';
+import { reserveWasmMemory } from './wasm-split-count.js';
+
+/** Kernel memory each worker grows to and touches up front: a 250 ms batch's task of the bench fits. */
+const KERNEL_MEMORY = 16 * 1024 * 1024;
 
 /** Distinct words in the warm-up text, and lines of it: enough loop iterations for V8 to optimise. */
 const WORDS = 2000;
@@ -22,6 +26,7 @@ const WORDS_PER_LINE = 25;
  * merged them, and the state after two batches, so that a test can hold both to a count of its own.
  */
 export function warmUp(): { counts: Map<string, number>; state: Map<string, number> } {
+  reserveWasmMemory(KERNEL_MEMORY);
   const lines = warmUpText().map((l) => Buffer.from(l));
   const bytes = Buffer.concat(lines);
   const seg = new LineSegmentView(allocateLineSegment(lines.length, bytes.length));
