@@ -171,20 +171,29 @@ static int arena_room(uint32_t len) {
   return 1;
 }
 
+/* The slot of key p[0, len) (hash h, first 16 bytes `head`): its entry's, or the empty slot where
+ * it would go (its `count` is 0). */
+static inline uint32_t probe(const uint8_t *p, uint32_t len, uint32_t h, v128_t head) {
+  uint32_t s = h & mask;
+  for (;;) {
+    const entry_t *e = &slots[s];
+    if (!e->count) return s;
+    if (e->hash == h && (e->len & ~NONASCII) == len && !wasm_v128_any_true(wasm_v128_xor(e->head, head)) &&
+        (len <= 16 || tail_equal(arena + e->key, p, len))) {
+      return s;
+    }
+    s = (s + 1) & mask;
+  }
+}
+
 /* Counts token p[0, len); 0 when memory ran out. */
 static inline int count(const uint8_t *p, uint32_t len) {
   uint32_t h = hash_bytes(p, len);
   v128_t head = wasm_v128_and(wasm_v128_load(p), head_mask(len));
-  uint32_t s = h & mask;
-  for (;;) {
-    entry_t *e = &slots[s];
-    if (!e->count) break;
-    if (e->hash == h && (e->len & ~NONASCII) == len && !wasm_v128_any_true(wasm_v128_xor(e->head, head)) &&
-        (len <= 16 || tail_equal(arena + e->key, p, len))) {
-      e->count++;
-      return 1;
-    }
-    s = (s + 1) & mask;
+  uint32_t s = probe(p, len, h, head);
+  if (slots[s].count) {
+    slots[s].count++;
+    return 1;
   }
   if (!arena_room(len)) return 0;
   copy_bytes(arena + arena_len, p, len);
@@ -437,3 +446,115 @@ __attribute__((export_name("sc_block"))) uint8_t *sc_block(uint32_t parts, doubl
 }
 
 __attribute__((export_name("sc_block_len"))) uint32_t sc_block_len(void) { return block_len; }
+
+/* ---- The reduce side: summing the [string, number] records of shuffle sections. ---- */
+
+#define TAG_ARRAY 7
+
+static double *sums;        /* per distinct key, in first-occurrence order: its sum */
+static uint32_t sums_cap;
+
+/* Adds v to key p[0, len)'s sum (a new key's sum is v); 0 when memory ran out. In merge mode a
+ * slot's `count` is its key's rank + 1, so a match finds its sum. */
+static inline int merge_key(const uint8_t *p, uint32_t len, double v) {
+  uint32_t h = hash_bytes(p, len);
+  v128_t head = wasm_v128_and(wasm_v128_load(p), head_mask(len));
+  uint32_t s = probe(p, len, h, head);
+  if (slots[s].count) {
+    sums[slots[s].count - 1] += v;
+    return 1;
+  }
+  if (!arena_room(len)) return 0;
+  if (size == sums_cap) {
+    uint32_t want = sums_cap * 2;
+    double *grown = bump(want * 8);
+    if (!grown) return 0;
+    for (uint32_t k = 0; k < size; k++) grown[k] = sums[k];
+    sums = grown;
+    sums_cap = want;
+  }
+  copy_bytes(arena + arena_len, p, len);
+  entry_t *e = &slots[s];
+  e->hash = h;
+  e->len = len;
+  e->count = size + 1;
+  e->key = arena_len;
+  e->head = head;
+  arena_len += len;
+  sums[size] = v;
+  order[size++] = s;
+  if (size * 2 > cap) return rehash();
+  return 1;
+}
+
+/* Starts a merge: sc_reset(), and room for the sums. 0 when memory cannot grow. */
+__attribute__((export_name("sc_merge_reset"))) int sc_merge_reset(void) {
+  if (!sc_reset()) return 0;
+  sums_cap = MIN_CAP;
+  sums = bump(sums_cap * 8);
+  return sums != 0;
+}
+
+/*
+ * Folds one shuffle section, copied to the input (sc_input(bytes, 0)), into the sums: `records`
+ * pairs of a String-tagged key and an Int32- or Float64-tagged value, as the shuffle writer and
+ * sc_block write them. Values are added in the order met, as the JavaScript merge's `a + b` does.
+ * 1 when done; 0 when memory ran out; -1, having stopped at once, when the section holds anything
+ * else (another tag, or bytes that run past the section): the caller then merges in JavaScript.
+ */
+__attribute__((export_name("sc_merge_section"))) int sc_merge_section(uint32_t bytes, uint32_t records) {
+  uint32_t pos = 0;
+  for (uint32_t i = 0; i < records; i++) {
+    if (pos + 5 > bytes || input[pos] != TAG_STRING) return -1;
+    uint32_t len;
+    __builtin_memcpy(&len, input + pos + 1, 4);
+    if (len > bytes - pos - 5) return -1;
+    const uint8_t *key = input + pos + 5;
+    pos += 5 + len;
+    double v;
+    if (pos + 5 <= bytes && input[pos] == TAG_INT32) {
+      int32_t x;
+      __builtin_memcpy(&x, input + pos + 1, 4);
+      v = (double)x;
+      pos += 5;
+    } else if (pos + 9 <= bytes && input[pos] == TAG_FLOAT64) {
+      __builtin_memcpy(&v, input + pos + 1, 8);
+      pos += 9;
+    } else {
+      return -1;
+    }
+    if (!merge_key(key, len, v)) return 0;
+  }
+  return pos == bytes ? 1 : -1;
+}
+
+/*
+ * The merged partition as a one-section block of [key, sum] pairs in first-occurrence order, each
+ * an Array of 2 (tag, u32 2), the key as it was encoded, the sum as the codec writes a number:
+ * byte for byte the block the JavaScript merge keeps. Returns its address, its length at
+ * sc_block_len(); 0 when memory cannot grow.
+ */
+__attribute__((export_name("sc_merge_block"))) uint8_t *sc_merge_block(void) {
+  uint32_t start = (BLOCK_HEADER_INTS + 1 + 1 + 1) * 4;
+  uint32_t total = 0;
+  for (uint32_t k = 0; k < size; k++) total += 5 + 5 + (slots[order[k]].len & ~NONASCII) + value_size(sums[k]);
+  uint8_t *block = bump(start + total + PAD);
+  if (!block) return 0;
+  uint32_t *ints = (uint32_t *)block;
+  ints[0] = BLOCK_MAGIC;
+  ints[1] = BLOCK_VERSION;
+  ints[2] = 1;
+  ints[3] = 0;
+  ints[BLOCK_HEADER_INTS] = 0;
+  ints[BLOCK_HEADER_INTS + 1] = total;
+  ints[BLOCK_HEADER_INTS + 2] = size;
+  uint8_t *out = block + start;
+  const uint32_t two = 2;
+  for (uint32_t k = 0; k < size; k++) {
+    *out = TAG_ARRAY;
+    __builtin_memcpy(out + 1, &two, 4);
+    out = write_value(write_key(out + 5, &slots[order[k]]), sums[k]);
+  }
+  block_len = start + total;
+  return block;
+}

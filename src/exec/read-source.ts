@@ -6,6 +6,7 @@ import type { SourceDesc } from '../plan/task.js';
 import { compareValues } from './compare.js';
 import type { Consumer } from './pipeline.js';
 import { mergeShuffle } from './shuffle-merge.js';
+import { mergeSumsWasm } from './wasm-split-count.js';
 
 /**
  * Pushes every record of a task's source partition into `out`, then ends it. With `keep`, a keyed
@@ -100,5 +101,32 @@ function readShuffle(desc: Extract<SourceDesc, { kind: 'shuffle' }>, out: Consum
     for (const row of rows) out.push(row[1]);
     return undefined;
   }
+  if (desc.sum) {
+    const merged = mergeSumsWasm(sections);
+    if (merged) {
+      feedMerged(merged, out);
+      return keep ? merged : undefined;
+    }
+  }
   return mergeShuffle(sections, agg, out, keep);
+}
+
+/**
+ * Feeds a merged partition's `[key, sum]` pairs to `out` as `mergeShuffle` does: the encoded key
+ * where it lies to a consumer that takes them (`pushEncoded`), else the decoded pair.
+ */
+function feedMerged(block: SharedArrayBuffer, out: Consumer): void {
+  const { count, reader } = new BlockSection(block, 0);
+  if (!out.pushEncoded) {
+    for (let i = 0; i < count; i++) out.push(reader.read());
+    return;
+  }
+  const buf = reader.buf;
+  for (let i = 0; i < count; i++) {
+    const key = reader.pos + 5; // past the pair's Array tag and length
+    reader.pos = key;
+    reader.skip();
+    const end = reader.pos;
+    out.pushEncoded(buf, key, end, reader.read());
+  }
 }

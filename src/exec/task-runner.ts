@@ -64,7 +64,8 @@ export class PoolRunner implements TaskRunner {
   readonly #running = new Set<AbortController>();
   #destroyed = false;
 
-  constructor(threads: number, limits: PoolLimits = {}) {
+  /** `warmUp`: whether workers warm the fast path up when they start (worker.ts); off when nothing would use it. */
+  constructor(threads: number, limits: PoolLimits = {}, warmUp = true) {
     this.parallelism = threads;
     this.#limits = limits;
     const fromSource = import.meta.url.endsWith('.ts');
@@ -73,6 +74,7 @@ export class PoolRunner implements TaskRunner {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
+      workerData: { warmUp },
       ...(limits.workerMemoryLimitMB !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: limits.workerMemoryLimitMB } } : {}),
     });
   }

@@ -57,7 +57,12 @@ export interface LineRange {
 export type SourceDesc =
   | { readonly kind: 'lines'; readonly ranges: readonly LineRange[] }
   | { readonly kind: 'block'; readonly sab: SharedArrayBuffer; readonly section: number }
-  | { readonly kind: 'shuffle'; readonly blocks: readonly SharedArrayBuffer[]; readonly section: number; readonly agg: Aggregator }
+  /**
+   * Section `section` of every map task's block. `sum`: the planner recognised the combiners'
+   * merge as `a + b` (and the fast path is on), so a partition of `[string, number]` records may
+   * be summed in WebAssembly rather than by calling it.
+   */
+  | { readonly kind: 'shuffle'; readonly blocks: readonly SharedArrayBuffer[]; readonly section: number; readonly agg: Aggregator; readonly sum?: boolean }
   /** One partition of a stateful operator's state: `[key, state]` pairs. */
   | { readonly kind: 'state'; readonly sab: SharedArrayBuffer }
   | { readonly kind: 'empty' }

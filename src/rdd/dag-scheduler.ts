@@ -2,7 +2,7 @@ import { ChispaError, reviveError, TaskCancelledError, WorkerError } from '../er
 import { log } from '../log.js';
 import { compareValues } from '../exec/compare.js';
 import { add } from '../functions.js';
-import { isSumUpdate, recognizeSplitCount } from '../plan/recognize.js';
+import { isAddition, isSumUpdate, recognizeSplitCount } from '../plan/recognize.js';
 import type { TaskRunner } from '../exec/task-runner.js';
 import type { StateResult } from '../exec/state-update.js';
 import { taskOperator, type Aggregator, type FnRef, type Partitioner, type SinkDesc, type SourceDesc, type StateUpdate, type Task, type TaskResult } from '../plan/task.js';
@@ -137,8 +137,10 @@ export class DAGScheduler {
     const partitioner = await this.#partitioner(node, parents);
     const sink: SinkDesc = { kind: 'shuffle', partitioner, agg: node.agg };
     const blocks = (await this.#runStage(parents.map((p, i) => this.#mapTask(p, node.agg, sink, i)))) as SharedArrayBuffer[];
+    // A merge recognised as `a + b` may be summed in WebAssembly by the reduce tasks (read-source.ts).
+    const sum = this.#fastPath && node.agg.kind === 'combine' && isAddition(node.agg.mergeCombiners);
     const plans: PartitionPlan[] = Array.from({ length: sectionsOf(partitioner) }, (_, r) => ({
-      source: { kind: 'shuffle', blocks, section: r, agg: node.agg },
+      source: { kind: 'shuffle', blocks, section: r, agg: node.agg, ...(sum ? { sum } : {}) },
       ops: [],
     }));
     // Only combineByKey's combiners can be kept (they may be primitives; groups are arrays).

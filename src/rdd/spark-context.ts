@@ -81,7 +81,7 @@ export class SparkContext {
     this.fastPath = conf.fastPath ?? true;
     const threads = parseMaster(this.master);
     const limits = poolLimits(conf, threads);
-    this.#runner = threads === 0 ? new InProcessRunner() : new PoolRunner(threads, limits);
+    this.#runner = threads === 0 ? new InProcessRunner() : new PoolRunner(threads, limits, this.fastPath);
     this.defaultParallelism = this.#runner.parallelism;
     this.scheduler = new DAGScheduler(
       this.#runner,
