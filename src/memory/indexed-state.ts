@@ -144,7 +144,9 @@ export class IndexedStateLog {
    */
   append(n: number, slot: number, newest: number, state: number | null, h: number, buf: Uint8Array, start: number, end: number, keyAt: number): void {
     if (newest === NONE) {
-      this.keys.set(buf.subarray(start, end), keyAt);
+      // Keys are mostly a few bytes: a loop beats a subarray and a set.
+      const keys = this.keys;
+      for (let i = start; i < end; i++) keys[keyAt + i - start] = buf[i];
       this.keyStart[n] = keyAt;
       this.keyLen[n] = end - start;
     } else {
@@ -160,6 +162,14 @@ export class IndexedStateLog {
     this.header[H_HIGH_WATER] = n + 1;
     if (newest !== NONE) this.next[newest] = n;
     this.slots[slot] = n + 1;
+  }
+
+  /** Appends entry `n` for a key known to be absent (a compaction's): the first empty slot, no key compared. */
+  appendAbsent(n: number, state: number, h: number, buf: Uint8Array, start: number, end: number, keyAt: number): void {
+    const { slots, mask } = this;
+    let s = h & mask;
+    while (slots[s] !== 0) s = (s + 1) & mask;
+    this.append(n, s, NONE, state, h, buf, start, end, keyAt);
   }
 
   /**
@@ -210,14 +220,14 @@ export function buildIndexedState(
   keyBytes: number,
   n: number,
   bytes: number,
-  fill: (add: (buf: Uint8Array, start: number, end: number, state: number) => void) => void,
+  fill: (add: (buf: Uint8Array, start: number, end: number, state: number, hash?: number) => void) => void,
 ): IndexedState {
   const log = IndexedStateLog.create(Math.ceil((live + n) * 1.5) + 16, Math.ceil((keyBytes + bytes) * 1.5) + 64);
   let length = 0;
   let at = 0;
-  fill((buf, start, end, state) => {
-    const h = fnv1a(buf, start, end);
-    log.append(length++, log.slotOf(buf, start, end, h), NONE, state, h, buf, start, end, at);
+  // The keys of a block, or of a version's live entries, are distinct.
+  fill((buf, start, end, state, hash) => {
+    log.appendAbsent(length++, state, hash ?? fnv1a(buf, start, end), buf, start, end, at);
     at += end - start;
   });
   return { kind: 'indexed', sab: log.sab, length, bytes: at, live: length };
@@ -225,6 +235,14 @@ export function buildIndexedState(
 
 /** Version `v`'s live entries compacted into a new log, with room for `n` more entries and `bytes` more key bytes. */
 export function compactIndexedState(v: IndexedState, n: number, bytes: number): IndexedState {
-  return buildIndexedState(v.live, v.bytes, n, bytes, (add) => scanIndexedState(v, add));
+  const old = IndexedStateLog.open(v.sab);
+  const { keyStart, keyLen, states, hash, keys } = old;
+  return buildIndexedState(v.live, v.bytes, n, bytes, (add) => {
+    for (let e = 0; e < v.length; e++) {
+      if (!old.liveIn(e, v.length)) continue;
+      const at = keyStart[e];
+      add(keys, at, at + (keyLen[e] & LEN_MASK), states[e], hash[e]);
+    }
+  });
 }
 
