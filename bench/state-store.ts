@@ -5,7 +5,7 @@
  *
  *   node --expose-gc --import tsx bench/state-store.ts [--keys 1000000,10000000] [--runs 5]
  *     [--cp-runs 3] [--build-batches 1]
- *     [--merge indexed,full] [--batches 50] [--dir /tmp]
+ *     [--merge indexed,full] [--batches 50] [--interleave] [--dir /tmp]
  *
  * Each key count runs in a fresh child process (same Node flags) so that its memory readings
  * start from a clean heap. In the child, everything goes through the engine's own task code
@@ -35,6 +35,9 @@
  *     aggregator, the whole state read and rewritten; `--runs` batches (default 5), median.
  *   Reported: the two reduce tasks' sum (both partitions one after the other on one thread) and
  *   max (what 2 workers would take), and the map tasks apart. A GC before each batch.
+ * - `--interleave`: instead of all the above, one child builds every size's state, then runs the
+ *   indexed merge's batches round-robin over the sizes (`--batches` each), so that the load of a
+ *   shared machine falls on every size alike: the per-batch ratio between sizes, alone.
  * - Checkpoint write: `writeCheckpoint` of the state blocks into a fresh temporary directory under
  *   `--dir` (default the OS temp dir), fsyncs included. Median of `--cp-runs` (default 3).
  * - Recovery: `readLatestCheckpoint` of the last written checkpoint until the blocks are back in
@@ -75,6 +78,8 @@ const { values: opts } = parseArgs({
     batches: { type: 'string', default: '50' },
     dir: { type: 'string', default: tmpdir() },
     child: { type: 'string' }, // internal: measure one key count and report to the parent
+    interleave: { type: 'boolean', default: false },
+    'child-interleaved': { type: 'string' }, // internal: the interleaved run of these key counts
   },
 });
 const positiveInt = (name: string, s: string): number => {
@@ -209,6 +214,49 @@ function buildState(n: number, log: (s: string) => void) {
   return { blocks: state!, ms: performance.now() - t0, encodeMs, mapMs, mergeMs };
 }
 
+/** Batch b over an N-key state: 5 000 keys of the built state, spread over it, and 5 000 never seen, 10 records each. */
+function batchBlock(n: number, b: number): SharedArrayBuffer {
+  const batchKeys: string[] = [];
+  for (let j = 0; j < BATCH_EXISTING; j++) batchKeys.push(keyOf(Math.floor(((j + 0.5) * n) / BATCH_EXISTING)));
+  for (let j = 0; j < BATCH_KEYS - BATCH_EXISTING; j++) batchKeys.push(keyOf(n + b * (BATCH_KEYS - BATCH_EXISTING) + j));
+  // Two sections, as a 2-partition batch; the same cut as parallelize.
+  const sections = [0, 1].map((s) => {
+    const w = new ValueWriter(1 << 20);
+    for (let i = (s * BATCH_RECORDS) / 2; i < ((s + 1) * BATCH_RECORDS) / 2; i++) w.write([batchKeys[i % BATCH_KEYS], 1]);
+    return w;
+  });
+  return sealBlock(sections, [BATCH_RECORDS / 2, BATCH_RECORDS / 2]);
+}
+
+/**
+ * `--interleave`: every size's state built in one process, then the indexed merge's batches run
+ * round-robin over the sizes, so that the machine's load (shared, noisy) falls on every size alike
+ * and the ratios between sizes mean something.
+ */
+function measureInterleaved(ns: readonly number[]): Record<string, unknown>[] {
+  const log = (s: string) => console.error(`[interleaved] ${s}`);
+  const runsOf = ns.map((n) => ({ n, state: buildState(n, log).blocks as StatePart[], ms: [] as number[] }));
+  for (let b = -1; b < mergeBatches; b++) {
+    for (const r of runsOf) {
+      const block = batchBlock(r.n, b + 1);
+      gc();
+      const map = mapStage([0, 1].map((section) => ({ kind: 'block' as const, sab: block, section })), sumSink);
+      const merged = mergeStage(map.blocks, r.state, true);
+      r.state = merged.state;
+      // Batch -1 turns the built blocks into logs: untimed.
+      if (b >= 0) r.ms.push(merged.ms[0] + merged.ms[1]);
+    }
+    if (b % 10 === 0) log(`batch ${b + 1}/${mergeBatches}: ${runsOf.map((r) => `${r.n}: ${r.ms[r.ms.length - 1]?.toFixed(1)} ms`).join(', ')}`);
+  }
+  return runsOf.map((r) => {
+    const expected = r.n + (mergeBatches + 1) * (BATCH_KEYS - BATCH_EXISTING);
+    const pairs = r.state.reduce((s, part) => s + statePartCount(part), 0);
+    if (pairs !== expected) throw new Error(`N=${r.n}: ${pairs} pairs, expected ${expected}`);
+    const sortedMs = [...r.ms].sort((a, b) => a - b);
+    return { n: r.n, batches: mergeBatches, ms: r.ms, medianTotalMs: median(r.ms), p10TotalMs: sortedMs[Math.floor(0.1 * sortedMs.length)], p99TotalMs: p99(r.ms), meanTotalMs: r.ms.reduce((a, b) => a + b, 0) / r.ms.length };
+  });
+}
+
 interface Mem {
   rss: number;
   heapUsed: number;
@@ -251,19 +299,6 @@ function measureOne(n: number): Record<string, unknown> {
     `rss +${perKey('rss').toFixed(1)} B/key, arrayBuffers +${perKey('arrayBuffers').toFixed(1)} B/key`);
 
   // ---- merge: consecutive batches at a fixed batch size ----
-  /** Batch b: 5 000 keys of the built state, spread over it, and 5 000 never seen, 10 records each. */
-  const batchBlock = (b: number): SharedArrayBuffer => {
-    const batchKeys: string[] = [];
-    for (let j = 0; j < BATCH_EXISTING; j++) batchKeys.push(keyOf(Math.floor(((j + 0.5) * n) / BATCH_EXISTING)));
-    for (let j = 0; j < BATCH_KEYS - BATCH_EXISTING; j++) batchKeys.push(keyOf(n + b * (BATCH_KEYS - BATCH_EXISTING) + j));
-    // Two sections, as a 2-partition batch; the same cut as parallelize.
-    const sections = [0, 1].map((s) => {
-      const w = new ValueWriter(1 << 20);
-      for (let i = (s * BATCH_RECORDS) / 2; i < ((s + 1) * BATCH_RECORDS) / 2; i++) w.write([batchKeys[i % BATCH_KEYS], 1]);
-      return w;
-    });
-    return sealBlock(sections, [BATCH_RECORDS / 2, BATCH_RECORDS / 2]);
-  };
   const merges: Record<string, unknown> = {};
   for (const mode of modes) {
     const indexed = mode === 'indexed';
@@ -273,7 +308,7 @@ function measureOne(n: number): Record<string, unknown> {
     let convertMs: number[] = [];
     // The indexed merge first turns the built blocks into indexed logs: an O(N) batch, once, untimed.
     for (let b = indexed ? -1 : 0; b < count; b++) {
-      const block = batchBlock(b + 1);
+      const block = batchBlock(n, b + 1);
       gc();
       const map = mapStage([0, 1].map((section) => ({ kind: 'block' as const, sab: block, section })), indexed ? sumSink : shuffleSink);
       const merged = mergeStage(map.blocks, state, indexed);
@@ -373,6 +408,12 @@ function measureOne(n: number): Record<string, unknown> {
   };
 }
 
+if (opts['child-interleaved'] !== undefined) {
+  const result = measureInterleaved(opts['child-interleaved'].split(',').map((s) => positiveInt('keys', s)));
+  process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n');
+  process.exit(0);
+}
+
 if (opts.child !== undefined) {
   const result = measureOne(positiveInt('child', opts.child));
   process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n');
@@ -394,11 +435,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function runChild(n: number): Promise<Record<string, unknown>> {
+async function runChild(n: number | readonly number[]): Promise<any> {
   const root = mkdtempSync(join(opts.dir, 'chispa-state-bench-'));
   try {
     return await new Promise((resolve, reject) => {
-      const args = [...process.execArgv, SELF, '--child', String(n), '--runs', String(runs), '--cp-runs', String(cpRuns), '--build-batches', String(buildBatches),
+      const which = typeof n === 'number' ? ['--child', String(n)] : ['--child-interleaved', n.join(',')];
+      const args = [...process.execArgv, SELF, ...which, '--runs', String(runs), '--cp-runs', String(cpRuns), '--build-batches', String(buildBatches),
         '--merge', opts.merge, '--batches', String(mergeBatches), '--dir', root];
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
       current = { child, root };
@@ -408,7 +450,7 @@ async function runChild(n: number): Promise<Record<string, unknown>> {
       child.on('error', reject);
       child.on('exit', (code, signal) => {
         const line = out.split('\n').find((l) => l.startsWith(RESULT_MARK));
-        if (code === 0 && line) resolve({ ...JSON.parse(line.slice(RESULT_MARK.length)), dir: opts.dir });
+        if (code === 0 && line) resolve(typeof n === 'number' ? { ...JSON.parse(line.slice(RESULT_MARK.length)), dir: opts.dir } : JSON.parse(line.slice(RESULT_MARK.length)));
         else reject(new Error(`child for N=${n} exited with ${signal ?? code}${out ? `; stdout:\n${out}` : ''}`));
       });
     });
@@ -422,6 +464,22 @@ const sizes = opts.keys.split(',').map((s) => positiveInt('keys', s.trim().repla
 if (!(globalThis as { gc?: unknown }).gc) console.error('note: run with node --expose-gc for GC between phases (memory readings are noisier without it)');
 console.error(`keys ${sizes.join(', ')}; P = ${P}; merge runs ${runs}; checkpoint runs ${cpRuns}; build batches ${buildBatches}; ` +
   `checkpoint dir ${opts.dir}; ${availableParallelism()} cores; node ${process.version}\n`);
+
+if (opts.interleave) {
+  const rows = (await runChild(sizes)) as Record<string, any>[];
+  const ms1 = (x: number) => x.toFixed(1);
+  console.log('\n| N | batches | median ms/batch (indexed merge, P=2 in sequence) | × first N | p10 | mean | p99 |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.n.toLocaleString('en-US')} | ${r.batches} | ${ms1(r.medianTotalMs)} | ${(r.medianTotalMs / rows[0].medianTotalMs).toFixed(2)} | ${ms1(r.p10TotalMs)} | ${ms1(r.meanTotalMs)} | ${ms1(r.p99TotalMs)} |`);
+  }
+  const resultsDir = here('./results/');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `state-store-interleaved-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ options: { ...opts, sizes }, machine: { cores: availableParallelism(), node: process.version }, results: rows }, null, 2) + '\n');
+  console.log(`\nraw results: ${file}`);
+  process.exit(0);
+}
 
 const results: Record<string, any>[] = [];
 let failed = false;
