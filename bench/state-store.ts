@@ -4,7 +4,8 @@
  * state partitions.
  *
  *   node --expose-gc --import tsx bench/state-store.ts [--keys 1000000,10000000] [--runs 5]
- *     [--cp-runs 3] [--build-batches 1] [--dir /tmp]
+ *     [--cp-runs 3] [--build-batches 1]
+ *     [--merge indexed,full] [--batches 50] [--interleave] [--dir /tmp]
  *
  * Each key count runs in a fresh child process (same Node flags) so that its memory readings
  * start from a clean heap. In the child, everything goes through the engine's own task code
@@ -20,13 +21,23 @@
  * - Bytes/key overhead: (Σ state block bytes − Σ UTF-8 key bytes) / N. Second view: the growth of
  *   `process.memoryUsage()` (rss, external, arrayBuffers, heapUsed) from before the build to after
  *   it, with only the state blocks still referenced and a full GC on both sides; and the peak RSS.
- * - Merge: one batch of 100 000 `[key, 1]` records over 10 000 distinct keys (5 000 already in the
- *   state, spread over it, and 5 000 new, each key 10 times, interleaved) as a 2-section block →
- *   2 map tasks (shuffle sink as above) → 2 reduce tasks, each folding its partition into the
- *   N-key state block (`updateState` sink, `prev` = that block). Every repetition starts from the
- *   same N-key state. Reported: each reduce task (the merge), their sum (both partitions one after
- *   the other on one thread) and their max (what 2 workers would take), and the map tasks apart.
- *   Median of `--runs` (default 5), with a GC before each repetition.
+ * - Merge, per batch at a fixed batch size: consecutive batches of 100 000 `[key, 1]` records over
+ *   10 000 distinct keys (5 000 already in the state, spread over it, and 5 000 never seen, each
+ *   key 10 times, interleaved) as a 2-section block → 2 map tasks → 2 reduce tasks, each folding
+ *   its partition into the state (`updateState` sink, `prev` = the previous batch's partition), so
+ *   the state grows by 5 000 keys a batch from N. Two merges, chosen with `--merge`:
+ *   - `indexed` (the stateful fast path): values summed map-side (`combine` aggregator,
+ *     `combineWith: add`, as the planner sets for the recognised sum), merged into the indexed
+ *     state (memory/indexed-state.ts) for the batch's keys only; a first, untimed batch turns the
+ *     built blocks into indexed logs. `--batches` batches (default 50): median, mean and p99 of
+ *     the per-batch merge (so the compactions show), and the ratio of the median to the first N's.
+ *   - `full` (what every batch did before, and still does for an unrecognised update): `group`
+ *     aggregator, the whole state read and rewritten; `--runs` batches (default 5), median.
+ *   Reported: the two reduce tasks' sum (both partitions one after the other on one thread) and
+ *   max (what 2 workers would take), and the map tasks apart. A GC before each batch.
+ * - `--interleave`: instead of all the above, one child builds every size's state, then runs the
+ *   indexed merge's batches round-robin over the sizes (`--batches` each), so that the load of a
+ *   shared machine falls on every size alike: the per-batch ratio between sizes, alone.
  * - Checkpoint write: `writeCheckpoint` of the state blocks into a fresh temporary directory under
  *   `--dir` (default the OS temp dir), fsyncs included. Median of `--cp-runs` (default 3).
  * - Recovery: `readLatestCheckpoint` of the last written checkpoint until the blocks are back in
@@ -48,7 +59,9 @@ import { readLatestCheckpoint, writeCheckpoint } from '../src/checkpoint/checkpo
 import type { StateResult } from '../src/exec/state-update.js';
 import { runTask } from '../src/exec/executor.js';
 import { sealBlock } from '../src/memory/partitioned-block.js';
-import { readStateBlock, stateBlockCount } from '../src/memory/state-block.js';
+import { stateBlockCount } from '../src/memory/state-block.js';
+import { readStatePart, statePartBlock, statePartCount, type StatePart } from '../src/memory/state-part.js';
+import { add } from '../src/functions.js';
 import { ValueWriter } from '../src/memory/value-codec.js';
 import type { Aggregator, SinkDesc, Task } from '../src/plan/task.js';
 
@@ -61,8 +74,12 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '5' },
     'cp-runs': { type: 'string', default: '3' },
     'build-batches': { type: 'string', default: '1' },
+    merge: { type: 'string', default: 'indexed,full' },
+    batches: { type: 'string', default: '50' },
     dir: { type: 'string', default: tmpdir() },
     child: { type: 'string' }, // internal: measure one key count and report to the parent
+    interleave: { type: 'boolean', default: false },
+    'child-interleaved': { type: 'string' }, // internal: the interleaved run of these key counts
   },
 });
 const positiveInt = (name: string, s: string): number => {
@@ -73,6 +90,9 @@ const positiveInt = (name: string, s: string): number => {
 const runs = positiveInt('runs', opts.runs);
 const cpRuns = positiveInt('cp-runs', opts['cp-runs']);
 const buildBatches = positiveInt('build-batches', opts['build-batches']);
+const mergeBatches = positiveInt('batches', opts.batches);
+const modes = opts.merge.split(',').map((m) => m.trim());
+for (const m of modes) if (m !== 'indexed' && m !== 'full') throw new Error(`--merge takes indexed and/or full, got '${m}'`);
 
 const P = 2;
 const BATCH_RECORDS = 100_000;
@@ -113,6 +133,9 @@ const sumUpdate = (values: number[], state: number | null): number => {
 
 const groupAgg: Aggregator = { kind: 'group', op: 'updateStateByKey' };
 const shuffleSink: SinkDesc = { kind: 'shuffle', partitioner: { kind: 'hash', partitions: P }, agg: groupAgg };
+const sumAgg: Aggregator = { kind: 'combine', merge: add, mergeCombiners: add, op: 'updateStateByKey' };
+const sumSink: SinkDesc = { kind: 'shuffle', partitioner: { kind: 'hash', partitions: P }, agg: sumAgg };
+const p99 = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.99 * xs.length) - 1)];
 
 function run(task: Task): unknown {
   const r = runTask(task);
@@ -136,27 +159,27 @@ function* keyRange(from: number, to: number): Generator<string> {
 }
 
 /** Map stage of a shuffle: one task per source, each returning a P-section block. */
-function mapStage(sources: readonly Task['source'][]): { blocks: SharedArrayBuffer[]; ms: number[] } {
+function mapStage(sources: readonly Task['source'][], sink = shuffleSink): { blocks: SharedArrayBuffer[]; ms: number[] } {
   const blocks: SharedArrayBuffer[] = [];
   const ms: number[] = [];
   sources.forEach((source, i) => {
     const t0 = performance.now();
-    blocks.push(run({ source, ops: [], sink: shuffleSink, partition: i }) as SharedArrayBuffer);
+    blocks.push(run({ source, ops: [], sink, partition: i }) as SharedArrayBuffer);
     ms.push(performance.now() - t0);
   });
   return { blocks, ms };
 }
 
 /** Reduce stage: per partition, the shuffle read and the merge into `prev[r]`. */
-function mergeStage(mapBlocks: SharedArrayBuffer[], prev: readonly SharedArrayBuffer[] | null): { state: SharedArrayBuffer[]; ms: number[] } {
-  const state: SharedArrayBuffer[] = [];
+function mergeStage(mapBlocks: SharedArrayBuffer[], prev: readonly StatePart[] | null, indexed = false): { state: StatePart[]; ms: number[] } {
+  const state: StatePart[] = [];
   const ms: number[] = [];
   for (let r = 0; r < P; r++) {
     const t0 = performance.now();
     const res = run({
-      source: { kind: 'shuffle', blocks: mapBlocks, section: r, agg: groupAgg },
+      source: { kind: 'shuffle', blocks: mapBlocks, section: r, agg: indexed ? sumAgg : groupAgg },
       ops: [],
-      sink: { kind: 'updateState', prev: prev ? prev[r] : null, op: 'updateStateByKey', update: { kind: 'update', fn: sumUpdate } },
+      sink: { kind: 'updateState', prev: prev ? prev[r] : null, op: 'updateStateByKey', update: { kind: 'update', fn: sumUpdate, combineWith: indexed ? add : undefined } },
       partition: r,
     }) as StateResult;
     ms.push(performance.now() - t0);
@@ -185,10 +208,53 @@ function buildState(n: number, log: (s: string) => void) {
     const merged = mergeStage(map.blocks, state);
     map.blocks.length = 0;
     mergeMs.push(...merged.ms);
-    state = merged.state;
+    state = merged.state.map(statePartBlock);
     log(`build batch ${b + 1}/${buildBatches}: map ${map.ms.map((x) => x.toFixed(0)).join('+')} ms, merge ${merged.ms.map((x) => x.toFixed(0)).join('+')} ms`);
   }
   return { blocks: state!, ms: performance.now() - t0, encodeMs, mapMs, mergeMs };
+}
+
+/** Batch b over an N-key state: 5 000 keys of the built state, spread over it, and 5 000 never seen, 10 records each. */
+function batchBlock(n: number, b: number): SharedArrayBuffer {
+  const batchKeys: string[] = [];
+  for (let j = 0; j < BATCH_EXISTING; j++) batchKeys.push(keyOf(Math.floor(((j + 0.5) * n) / BATCH_EXISTING)));
+  for (let j = 0; j < BATCH_KEYS - BATCH_EXISTING; j++) batchKeys.push(keyOf(n + b * (BATCH_KEYS - BATCH_EXISTING) + j));
+  // Two sections, as a 2-partition batch; the same cut as parallelize.
+  const sections = [0, 1].map((s) => {
+    const w = new ValueWriter(1 << 20);
+    for (let i = (s * BATCH_RECORDS) / 2; i < ((s + 1) * BATCH_RECORDS) / 2; i++) w.write([batchKeys[i % BATCH_KEYS], 1]);
+    return w;
+  });
+  return sealBlock(sections, [BATCH_RECORDS / 2, BATCH_RECORDS / 2]);
+}
+
+/**
+ * `--interleave`: every size's state built in one process, then the indexed merge's batches run
+ * round-robin over the sizes, so that the machine's load (shared, noisy) falls on every size alike
+ * and the ratios between sizes mean something.
+ */
+function measureInterleaved(ns: readonly number[]): Record<string, unknown>[] {
+  const log = (s: string) => console.error(`[interleaved] ${s}`);
+  const runsOf = ns.map((n) => ({ n, state: buildState(n, log).blocks as StatePart[], ms: [] as number[] }));
+  for (let b = -1; b < mergeBatches; b++) {
+    for (const r of runsOf) {
+      const block = batchBlock(r.n, b + 1);
+      gc();
+      const map = mapStage([0, 1].map((section) => ({ kind: 'block' as const, sab: block, section })), sumSink);
+      const merged = mergeStage(map.blocks, r.state, true);
+      r.state = merged.state;
+      // Batch -1 turns the built blocks into logs: untimed.
+      if (b >= 0) r.ms.push(merged.ms[0] + merged.ms[1]);
+    }
+    if (b % 10 === 0) log(`batch ${b + 1}/${mergeBatches}: ${runsOf.map((r) => `${r.n}: ${r.ms[r.ms.length - 1]?.toFixed(1)} ms`).join(', ')}`);
+  }
+  return runsOf.map((r) => {
+    const expected = r.n + (mergeBatches + 1) * (BATCH_KEYS - BATCH_EXISTING);
+    const pairs = r.state.reduce((s, part) => s + statePartCount(part), 0);
+    if (pairs !== expected) throw new Error(`N=${r.n}: ${pairs} pairs, expected ${expected}`);
+    const sortedMs = [...r.ms].sort((a, b) => a - b);
+    return { n: r.n, batches: mergeBatches, ms: r.ms, medianTotalMs: median(r.ms), p10TotalMs: sortedMs[Math.floor(0.1 * sortedMs.length)], p99TotalMs: p99(r.ms), meanTotalMs: r.ms.reduce((a, b) => a + b, 0) / r.ms.length };
+  });
 }
 
 interface Mem {
@@ -232,32 +298,49 @@ function measureOne(n: number): Record<string, unknown> {
   log(`built in ${buildMs.toFixed(0)} ms: ${(stateBytes / 2 ** 20).toFixed(1)} MiB of state, ${overhead.toFixed(2)} B/key above key bytes; ` +
     `rss +${perKey('rss').toFixed(1)} B/key, arrayBuffers +${perKey('arrayBuffers').toFixed(1)} B/key`);
 
-  // ---- merge one batch ----
-  const batchKeys: string[] = [];
-  for (let j = 0; j < BATCH_EXISTING; j++) batchKeys.push(keyOf(Math.floor(((j + 0.5) * n) / BATCH_EXISTING)));
-  for (let j = 0; j < BATCH_KEYS - BATCH_EXISTING; j++) batchKeys.push(keyOf(n + j));
-  const records: string[] = Array.from({ length: BATCH_RECORDS }, (_, i) => batchKeys[i % BATCH_KEYS]);
-  // Two sections, as a 2-partition batch; the same cut as parallelize.
-  const sections = [0, 1].map((s) => {
-    const w = new ValueWriter(1 << 20);
-    for (let i = (s * BATCH_RECORDS) / 2; i < ((s + 1) * BATCH_RECORDS) / 2; i++) w.write([records[i], 1]);
-    return w;
-  });
-  const batchBlock = sealBlock(sections, [BATCH_RECORDS / 2, BATCH_RECORDS / 2]);
-  const mergeRuns: { mapMs: number[]; mergeMs: number[] }[] = [];
-  for (let rep = 0; rep < runs; rep++) {
-    gc();
-    const map = mapStage([0, 1].map((section) => ({ kind: 'block' as const, sab: batchBlock, section })));
-    const merged = mergeStage(map.blocks, blocks);
-    mergeRuns.push({ mapMs: map.ms, mergeMs: merged.ms });
-    if (rep === 0) {
-      const count = merged.state.reduce((s, sab) => s + stateBlockCount(sab), 0);
-      if (count !== n + BATCH_KEYS - BATCH_EXISTING) throw new Error(`after the batch: ${count} pairs, expected ${n + BATCH_KEYS - BATCH_EXISTING}`);
-      let total = 0;
-      for (const sab of merged.state) for (const [, v] of readStateBlock(sab)) total += v as number;
-      if (total !== n + BATCH_RECORDS) throw new Error(`after the batch: counts sum to ${total}, expected ${n + BATCH_RECORDS}`);
+  // ---- merge: consecutive batches at a fixed batch size ----
+  const merges: Record<string, unknown> = {};
+  for (const mode of modes) {
+    const indexed = mode === 'indexed';
+    const count = indexed ? mergeBatches : runs;
+    const mergeRuns: { mapMs: number[]; mergeMs: number[] }[] = [];
+    let state: StatePart[] = blocks;
+    let convertMs: number[] = [];
+    // The indexed merge first turns the built blocks into indexed logs: an O(N) batch, once, untimed.
+    for (let b = indexed ? -1 : 0; b < count; b++) {
+      const block = batchBlock(n, b + 1);
+      gc();
+      const map = mapStage([0, 1].map((section) => ({ kind: 'block' as const, sab: block, section })), indexed ? sumSink : shuffleSink);
+      const merged = mergeStage(map.blocks, state, indexed);
+      state = merged.state;
+      if (b < 0) {
+        convertMs = merged.ms;
+        continue;
+      }
+      mergeRuns.push({ mapMs: map.ms, mergeMs: merged.ms });
+      if (b === count - 1) {
+        const batchesIn = indexed ? count + 1 : count;
+        const expected = n + batchesIn * (BATCH_KEYS - BATCH_EXISTING);
+        const pairs = state.reduce((s, part) => s + statePartCount(part), 0);
+        if (pairs !== expected) throw new Error(`${mode}: after ${batchesIn} batches, ${pairs} pairs, expected ${expected}`);
+        let total = 0;
+        for (const part of state) for (const [, v] of readStatePart(part)) total += v as number;
+        if (total !== n + batchesIn * BATCH_RECORDS) throw new Error(`${mode}: counts sum to ${total}, expected ${n + batchesIn * BATCH_RECORDS}`);
+      }
+      if (b % 10 === 0 || !indexed) log(`${mode} merge ${b + 1}/${count}: map ${map.ms.map((x) => x.toFixed(0)).join('+')} ms, merge ${merged.ms.map((x) => x.toFixed(1)).join('+')} ms`);
     }
-    log(`merge ${rep + 1}/${runs}: map ${map.ms.map((x) => x.toFixed(0)).join('+')} ms, merge ${merged.ms.map((x) => x.toFixed(0)).join('+')} ms`);
+    const totals = mergeRuns.map((r) => r.mergeMs.reduce((a, b) => a + b, 0));
+    merges[mode] = {
+      batches: count,
+      // The first indexed batch: blocks into logs, what a compaction costs at this size.
+      convertMs,
+      runs: mergeRuns,
+      medianTotalMs: median(totals),
+      meanTotalMs: totals.reduce((a, b) => a + b, 0) / totals.length,
+      p99TotalMs: p99(totals),
+      medianMaxPartitionMs: median(mergeRuns.map((r) => Math.max(...r.mergeMs))),
+      medianMapTotalMs: median(mergeRuns.map((r) => r.mapMs.reduce((a, b) => a + b, 0))),
+    };
   }
 
   // ---- checkpoint write and recovery ----
@@ -305,8 +388,6 @@ function measureOne(n: number): Record<string, unknown> {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 
-  const mergeTotals = mergeRuns.map((r) => r.mergeMs.reduce((a, b) => a + b, 0));
-  const mergeMax = mergeRuns.map((r) => Math.max(...r.mergeMs));
   return {
     n,
     partitions: P,
@@ -321,19 +402,16 @@ function measureOne(n: number): Record<string, unknown> {
     memGrowthPerKey: { rss: perKey('rss'), heapUsed: perKey('heapUsed'), external: perKey('external'), arrayBuffers: perKey('arrayBuffers') },
     maxRssAfterBuild,
     build: { ms: buildMs, batches: buildBatches, encodeMs: build.encodeMs, mapMs: build.mapMs, mergeMs: build.mergeMs },
-    merge: {
-      records: BATCH_RECORDS,
-      distinctKeys: BATCH_KEYS,
-      existingKeys: BATCH_EXISTING,
-      runs: mergeRuns,
-      medianTotalMs: median(mergeTotals),
-      medianMaxPartitionMs: median(mergeMax),
-      medianPartitionMs: [0, 1].map((r) => median(mergeRuns.map((x) => x.mergeMs[r]))),
-      medianMapTotalMs: median(mergeRuns.map((r) => r.mapMs.reduce((a, b) => a + b, 0))),
-    },
+    merge: { records: BATCH_RECORDS, distinctKeys: BATCH_KEYS, existingKeys: BATCH_EXISTING, ...merges },
     checkpoint: { writeMs, medianWriteMs: median(writeMs), recoverMs, medianRecoverMs: median(recoverMs), stateBytesRecovered: fileBytes },
     maxRss: process.resourceUsage().maxRSS * 1024,
   };
+}
+
+if (opts['child-interleaved'] !== undefined) {
+  const result = measureInterleaved(opts['child-interleaved'].split(',').map((s) => positiveInt('keys', s)));
+  process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n');
+  process.exit(0);
 }
 
 if (opts.child !== undefined) {
@@ -357,11 +435,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function runChild(n: number): Promise<Record<string, unknown>> {
+async function runChild(n: number | readonly number[]): Promise<any> {
   const root = mkdtempSync(join(opts.dir, 'chispa-state-bench-'));
   try {
     return await new Promise((resolve, reject) => {
-      const args = [...process.execArgv, SELF, '--child', String(n), '--runs', String(runs), '--cp-runs', String(cpRuns), '--build-batches', String(buildBatches), '--dir', root];
+      const which = typeof n === 'number' ? ['--child', String(n)] : ['--child-interleaved', n.join(',')];
+      const args = [...process.execArgv, SELF, ...which, '--runs', String(runs), '--cp-runs', String(cpRuns), '--build-batches', String(buildBatches),
+        '--merge', opts.merge, '--batches', String(mergeBatches), '--dir', root];
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
       current = { child, root };
       let out = '';
@@ -370,7 +450,7 @@ async function runChild(n: number): Promise<Record<string, unknown>> {
       child.on('error', reject);
       child.on('exit', (code, signal) => {
         const line = out.split('\n').find((l) => l.startsWith(RESULT_MARK));
-        if (code === 0 && line) resolve({ ...JSON.parse(line.slice(RESULT_MARK.length)), dir: opts.dir });
+        if (code === 0 && line) resolve(typeof n === 'number' ? { ...JSON.parse(line.slice(RESULT_MARK.length)), dir: opts.dir } : JSON.parse(line.slice(RESULT_MARK.length)));
         else reject(new Error(`child for N=${n} exited with ${signal ?? code}${out ? `; stdout:\n${out}` : ''}`));
       });
     });
@@ -385,6 +465,22 @@ if (!(globalThis as { gc?: unknown }).gc) console.error('note: run with node --e
 console.error(`keys ${sizes.join(', ')}; P = ${P}; merge runs ${runs}; checkpoint runs ${cpRuns}; build batches ${buildBatches}; ` +
   `checkpoint dir ${opts.dir}; ${availableParallelism()} cores; node ${process.version}\n`);
 
+if (opts.interleave) {
+  const rows = (await runChild(sizes)) as Record<string, any>[];
+  const ms1 = (x: number) => x.toFixed(1);
+  console.log('\n| N | batches | median ms/batch (indexed merge, P=2 in sequence) | × first N | p10 | mean | p99 |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.n.toLocaleString('en-US')} | ${r.batches} | ${ms1(r.medianTotalMs)} | ${(r.medianTotalMs / rows[0].medianTotalMs).toFixed(2)} | ${ms1(r.p10TotalMs)} | ${ms1(r.meanTotalMs)} | ${ms1(r.p99TotalMs)} |`);
+  }
+  const resultsDir = here('./results/');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `state-store-interleaved-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ options: { ...opts, sizes }, machine: { cores: availableParallelism(), node: process.version }, results: rows }, null, 2) + '\n');
+  console.log(`\nraw results: ${file}`);
+  process.exit(0);
+}
+
 const results: Record<string, any>[] = [];
 let failed = false;
 for (const n of sizes) {
@@ -398,18 +494,30 @@ for (const n of sizes) {
 
 const mb = (b: number) => (b / 2 ** 20).toFixed(1);
 const ms = (x: number) => Math.round(x).toLocaleString('en-US');
-console.log('\n| N | bytes/key overhead | state MiB | merge ms/batch (total, P=2 in sequence) | merge ms (max partition = 2 workers) | checkpoint write ms | recovery ms | key build ms |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('\n| N | bytes/key overhead | state MiB | checkpoint write ms | recovery ms | key build ms |');
+console.log('|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
-  console.log(`| ${r.n.toLocaleString('en-US')} | ${r.overheadBytesPerKey.toFixed(2)} | ${mb(r.stateBytes)} | ${ms(r.merge.medianTotalMs)} | ${ms(r.merge.medianMaxPartitionMs)} | ` +
-    `${ms(r.checkpoint.medianWriteMs)} | ${ms(r.checkpoint.medianRecoverMs)} | ${ms(r.build.ms)} |`);
+  console.log(`| ${r.n.toLocaleString('en-US')} | ${r.overheadBytesPerKey.toFixed(2)} | ${mb(r.stateBytes)} | ${ms(r.checkpoint.medianWriteMs)} | ${ms(r.checkpoint.medianRecoverMs)} | ${ms(r.build.ms)} |`);
 }
-console.log('\n| N | mean key bytes | RSS growth B/key | arrayBuffers growth B/key | external growth B/key | heapUsed growth B/key | peak RSS MiB | batch map ms (2 tasks) |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+const first: Record<string, number> = {};
+const ms1 = (x: number) => x.toFixed(1);
+console.log('\n| N | merge | batches | median ms/batch (P=2 in sequence) | × first N | mean | p99 | median max partition (2 workers) | map ms (2 tasks) | blocks → logs ms (≈ a compaction) |');
+console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of results) {
+  for (const mode of modes) {
+    const m = r.merge[mode];
+    if (!m) continue;
+    first[mode] ??= m.medianTotalMs;
+    console.log(`| ${r.n.toLocaleString('en-US')} | ${mode} | ${m.batches} | ${ms1(m.medianTotalMs)} | ${(m.medianTotalMs / first[mode]).toFixed(2)} | ${ms1(m.meanTotalMs)} | ${ms1(m.p99TotalMs)} | ` +
+      `${ms1(m.medianMaxPartitionMs)} | ${ms1(m.medianMapTotalMs)} | ${m.convertMs.length ? m.convertMs.map(ms).join(' + ') : '–'} |`);
+  }
+}
+console.log('\n| N | mean key bytes | RSS growth B/key | arrayBuffers growth B/key | external growth B/key | heapUsed growth B/key | peak RSS MiB |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   const g = r.memGrowthPerKey;
   console.log(`| ${r.n.toLocaleString('en-US')} | ${r.keyLen.mean.toFixed(2)} | ${g.rss.toFixed(1)} | ${g.arrayBuffers.toFixed(1)} | ${g.external.toFixed(1)} | ${g.heapUsed.toFixed(1)} | ` +
-    `${mb(r.maxRss)} | ${ms(r.merge.medianMapTotalMs)} |`);
+    `${mb(r.maxRss)} |`);
 }
 
 const resultsDir = here('./results/');

@@ -44,5 +44,5 @@ it('a state block counts its pairs', () => {
   const w = new StateBlockWriter();
   for (const k of ['a', 'b', 'c']) w.add(k, k.length);
   const sab = w.seal();
-  expect(sourceCount({ kind: 'state', sab })).toBe([...readStateBlock(sab)].length);
+  expect(sourceCount({ kind: 'state', part: sab })).toBe([...readStateBlock(sab)].length);
 });

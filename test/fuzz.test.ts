@@ -208,7 +208,7 @@ describe('fuzz: state blocks', () => {
       return mutated(new Uint8Array(w.seal().slice(0)));
     })],
   ])('%s: pairs or a coded error', (_what, bytes) => {
-    fc.assert(fc.property(bytes, (b) => expectResultOrCoded(collect({ kind: 'state', sab: sab(b) }), b.length)), { numRuns: RUNS });
+    fc.assert(fc.property(bytes, (b) => expectResultOrCoded(collect({ kind: 'state', part: sab(b) }), b.length)), { numRuns: RUNS });
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { add } from '../src/index.js';
 import { stateUpdater } from '../src/exec/state-update.js';
-import { readStateBlock, StateBlockWriter } from '../src/memory/state-block.js';
+import { StateBlockWriter } from '../src/memory/state-block.js';
+import { readStatePart } from '../src/memory/state-part.js';
 import { ValueWriter } from '../src/memory/value-codec.js';
 
 // The state merge of a recognised summing update skips the call for keys without new values; the
@@ -20,7 +21,7 @@ describe('updateStateByKey merge with a recognised sum', () => {
       u.push(['a', combineWith ? 3 : [3]]);
       u.push(['z', combineWith ? 1 : [1]]);
       u.end();
-      return [...readStateBlock(u.result().state)];
+      return [...readStatePart(u.result().state)];
     };
     const called = run(undefined);
     expect(run(add)).toEqual(called);
@@ -46,8 +47,8 @@ describe('updateStateByKey merge', () => {
       w.write(k);
       encoded.pushEncoded!(w.buf, 0, w.length, vs);
     }
-    const state = [...readStateBlock(decoded.result().state)];
-    expect([...readStateBlock(encoded.result().state)]).toEqual(state);
+    const state = [...readStatePart(decoded.result().state)];
+    expect([...readStatePart(encoded.result().state)]).toEqual(state);
     expect(state).toEqual([['a', 1], [2, 22], [['t', 1], 13], ['new', 10], [NaN, 10]]);
   });
 });

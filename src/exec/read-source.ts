@@ -1,7 +1,7 @@
 import { CorruptDataError } from '../errors.js';
 import { LineSegmentView } from '../memory/line-segment.js';
 import { BlockSection } from '../memory/partitioned-block.js';
-import { readStateBlock, stateBlockCount } from '../memory/state-block.js';
+import { readStatePart, statePartCount } from '../memory/state-part.js';
 import type { SourceDesc } from '../plan/task.js';
 import { compareValues } from './compare.js';
 import type { Consumer } from './pipeline.js';
@@ -39,7 +39,7 @@ export function readSource(desc: SourceDesc, out: Consumer, keep = false): Share
       kept = readShuffle(desc, out, keep);
       break;
     case 'state':
-      for (const pair of readStateBlock(desc.sab)) out.push(pair);
+      for (const pair of readStatePart(desc.part)) out.push(pair);
       break;
     case 'records':
       for (const r of desc.records) out.push(r);
@@ -75,7 +75,7 @@ export function sourceCount(desc: SourceDesc): number | undefined {
       if (desc.agg.kind !== 'none' && desc.agg.kind !== 'sort') return undefined;
       return desc.blocks.reduce((n, sab) => n + new BlockSection(sab, desc.section).count, 0);
     case 'state':
-      return stateBlockCount(desc.sab);
+      return statePartCount(desc.part);
     case 'records':
       return desc.records.length;
     case 'kafka':

@@ -1,6 +1,8 @@
 import { ByteKeyTable } from '../memory/byte-key-table.js';
 import { fnv1a } from '../memory/fnv.js';
-import { readStateBlock, scanStateBlock, StateBlockWriter } from '../memory/state-block.js';
+import { buildIndexedState, compactIndexedState, IndexedStateLog, type IndexedState } from '../memory/indexed-state.js';
+import { scanStateBlock, stateBlockCount, stateBlockKeyBytes, StateBlockWriter } from '../memory/state-block.js';
+import { readStatePart, scanStatePart, type StatePart } from '../memory/state-part.js';
 import { sealBlock } from '../memory/partitioned-block.js';
 import { ValueWriter } from '../memory/value-codec.js';
 import type { SinkDesc, StateUpdate } from '../plan/task.js';
@@ -11,7 +13,7 @@ import { StateImpl } from './state.js';
 
 /** A state task's result: the new state block, and the block of mapped records (mapWithState). */
 export interface StateResult {
-  readonly state: SharedArrayBuffer;
+  readonly state: StatePart;
   readonly emitted: SharedArrayBuffer | null;
   /** Keys whose state the update computed (called the function for); untouched keys are copied. */
   readonly updated: number;
@@ -19,8 +21,10 @@ export interface StateResult {
 
 /**
  * The merge step of a stateful operator, run by the task that owns state partition r: the only
- * writer of that partition in the batch, so no locks. It reads the previous block once, in order,
- * and writes a new one; the previous block is untouched, so a failed batch leaves it intact.
+ * writer of that partition in the batch, so no locks. The recognised sum merges the batch's keys
+ * into an indexed state (`memory/indexed-state.ts`); every other update reads the previous state
+ * once, in order, and writes a new block. Either way the previous state is left readable as it
+ * was, so a failed batch leaves it intact.
  */
 export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): Consumer & { result(): StateResult } {
   const { update, op, prev } = desc;
@@ -49,7 +53,7 @@ export function stateUpdater(desc: Extract<SinkDesc, { kind: 'updateState' }>): 
       fresh.set(bytes, start, end, summed ? [values] : (values as unknown[]));
     },
     end() {},
-    result: () => updateStateByKey(update, op, prev, fresh),
+    result: () => (summed && update.fn ? indexedSum(update, op, prev, fresh) : undefined) ?? updateStateByKey(update, op, prev, fresh),
   };
 }
 
@@ -78,7 +82,7 @@ class NewValues {
 function updateStateByKey(
   update: Extract<StateUpdate, { kind: 'update' }>,
   op: string,
-  prev: SharedArrayBuffer | null,
+  prev: StatePart | null,
   fresh: NewValues,
 ): StateResult {
   const fn = update.fn ? resolveFn(update.fn) : (values: unknown[]) => values[values.length - 1];
@@ -91,7 +95,7 @@ function updateStateByKey(
   // skipped; not for -0 or NaN, which the call may turn into 0.
   const idleKeepsState = update.combineWith !== undefined;
   if (prev) {
-    scanStateBlock(prev, (buf, start, end, s) => {
+    scanStatePart(prev, (buf, start, end, s) => {
       const e = keys.size > 0 ? keys.find(buf, start, end, fnv1a(buf, start, end)) : -1;
       if (e === -1 && idleKeepsState && typeof s === 'number' && s === s && !Object.is(s, -0)) {
         out.addEncodedKey(buf, start, end, s);
@@ -117,6 +121,79 @@ function updateStateByKey(
   return { state: out.seal(), emitted: null, updated };
 }
 
+/** A state the sum keeps for an idle key without calling the update (see `updateStateByKey`). */
+const keptIdle = (s: unknown): s is number => typeof s === 'number' && s === s && !Object.is(s, -0);
+
+/**
+ * The recognised sum, merged into an indexed state: each of the batch's keys is found through the
+ * index and gets one new entry, so the merge costs the batch's keys; idle keys are not visited, as
+ * `updateStateByKey` skips them. Undefined (nothing written that the previous state would see)
+ * when a state is not a number the sum keeps as it is: the full pass then decides, as before.
+ */
+function indexedSum(
+  update: Extract<StateUpdate, { kind: 'update' }>,
+  op: string,
+  prev: StatePart | null,
+  fresh: NewValues,
+): StateResult | undefined {
+  const fn = resolveFn(update.fn!);
+  const { keys, values } = fresh;
+  const n = keys.size;
+  let newBytes = 0;
+  for (let e = 0; e < n; e++) newBytes += keys.endOf(e) - keys.startOf(e);
+  let v: IndexedState;
+  let shared = false;
+  if (prev === null || prev instanceof SharedArrayBuffer) {
+    let unkept = false;
+    v = buildIndexedState(prev ? stateBlockCount(prev) : 0, prev ? stateBlockKeyBytes(prev) : 0, n, newBytes, (add) => {
+      if (prev) {
+        scanStateBlock(prev, (buf, start, end, s) => {
+          if (keptIdle(s)) add(buf, start, end, s);
+          else unkept = true;
+        });
+      }
+    });
+    if (unkept) return undefined;
+  } else if (IndexedStateLog.open(prev.sab).hasRoom(prev, n, newBytes)) {
+    v = prev;
+    shared = true;
+  } else {
+    v = compactIndexedState(prev, n, newBytes);
+  }
+  const log = IndexedStateLog.open(v.sab);
+  // A batch that failed after appending to this log is undone first.
+  if (shared) log.repair(v);
+  let { length, bytes, live } = v;
+  for (let e = 0; e < n; e++) {
+    const buf = keys.buffer(keys.bufferOf(e));
+    const start = keys.startOf(e);
+    const end = keys.endOf(e);
+    const h = fnv1a(buf, start, end);
+    const slot = log.slotOf(buf, start, end, h);
+    const newest = log.slots[slot] - 1;
+    const s = newest >= 0 && !log.isTombstone(newest) ? log.states[newest] : null;
+    let next: unknown;
+    try {
+      next = notAPromise(op, fn(values[e], s));
+    } catch (err) {
+      throw new OperatorFailure(op, err);
+    }
+    if (next === null || next === undefined) {
+      if (s === null) continue;
+      log.append(length++, slot, newest, null, h, buf, start, end, 0);
+      live--;
+    } else if (keptIdle(next)) {
+      log.append(length++, slot, newest, next, h, buf, start, end, bytes);
+      if (newest < 0) bytes += end - start;
+      if (s === null) live++;
+    } else {
+      if (shared) log.repair(v);
+      return undefined;
+    }
+  }
+  return { state: { kind: 'indexed', sab: log.sab, length, bytes, live }, emitted: null, updated: n };
+}
+
 /**
  * Spark's mapWithState: `fn(key, value, state)` once per new record, in order, each call seeing the
  * previous call's update; once more, with a timing-out state, for every key idle longer than the
@@ -126,7 +203,7 @@ function updateStateByKey(
 function mapWithState(
   update: Extract<StateUpdate, { kind: 'map' }>,
   op: string,
-  prev: SharedArrayBuffer | null,
+  prev: StatePart | null,
   fresh: KeyMap<unknown[]>,
 ): StateResult {
   const { time, timeoutMs } = update;
@@ -163,7 +240,7 @@ function mapWithState(
   };
 
   if (prev) {
-    for (const [k, entry] of readStateBlock(prev) as Generator<[unknown, [unknown, number]]>) {
+    for (const [k, entry] of readStatePart(prev) as Generator<[unknown, [unknown, number]]>) {
       const values = fresh.get(k);
       if (values) {
         fresh.delete(k);

@@ -92,6 +92,11 @@ export function stateBlockCount(sab: SharedArrayBuffer): number {
   return checkedHeader(sab)[H_COUNT];
 }
 
+/** Bytes of the block's encoded keys, all together. */
+export function stateBlockKeyBytes(sab: SharedArrayBuffer): number {
+  return checkedHeader(sab)[H_KEY_BYTES];
+}
+
 /** A block opened for reading: keys in order, and each pair's state. */
 function open(sab: SharedArrayBuffer) {
   const header = checkedHeader(sab);

@@ -1,5 +1,6 @@
 import type { ErrorReport } from '../errors.js';
 import type { ShippedFunction } from './ship.js';
+import type { StatePart } from '../memory/state-part.js';
 
 /**
  * The task contract between the planner (main thread) and the executor (a worker, or the main
@@ -64,7 +65,7 @@ export type SourceDesc =
    */
   | { readonly kind: 'shuffle'; readonly blocks: readonly SharedArrayBuffer[]; readonly section: number; readonly agg: Aggregator; readonly sum?: boolean }
   /** One partition of a stateful operator's state: `[key, state]` pairs. */
-  | { readonly kind: 'state'; readonly sab: SharedArrayBuffer }
+  | { readonly kind: 'state'; readonly part: StatePart }
   | { readonly kind: 'empty' }
   /**
    * One Kafka partition's offsets [from, until) (a direct stream's partition): the task fetches
@@ -125,7 +126,7 @@ export type SinkDesc =
    * The result is `{ state, emitted }`: the new state block and, for mapWithState, a one-section
    * block of the mapped records.
    */
-  | { readonly kind: 'updateState'; readonly prev: SharedArrayBuffer | null; readonly op: string; readonly update: StateUpdate }
+  | { readonly kind: 'updateState'; readonly prev: StatePart | null; readonly op: string; readonly update: StateUpdate }
   /**
    * One partition of an incremental window (reduceByKeyAndWindow with an inverse): the previous
    * window's block, minus the panes (per-batch reduced blocks) leaving it, plus those entering.

@@ -77,7 +77,7 @@ export class DAGScheduler {
         return node.output;
       case 'state':
       case 'window':
-        return (await this.stateResult(node)).state.map((sab) => ({ source: { kind: 'state', sab }, ops: [] }));
+        return (await this.stateResult(node)).state.map((part) => ({ source: { kind: 'state', part }, ops: [] }));
       case 'persisted':
         node.blocks ??= this.plan(node.parent).then(
           async (plans) => (await this.#runStage(plans.map((p, i) => ({ source: p.source, ops: p.ops, sink: { kind: 'materialize' }, partition: i })))) as SharedArrayBuffer[],

@@ -1,4 +1,5 @@
 import type { Aggregator, NarrowOp, Partitioner, SourceDesc, StateUpdate, WindowMerge } from '../plan/task.js';
+import type { StatePart } from '../memory/state-part.js';
 
 /**
  * The lineage graph's node kinds, owned here and built only by `rdd/` (RDD's operations, the
@@ -47,14 +48,14 @@ export interface StateNode {
   readonly partitions: number;
   readonly update: StateUpdate;
   readonly op: string;
-  readonly prev: () => readonly SharedArrayBuffer[] | null;
+  readonly prev: () => readonly StatePart[] | null;
   /** The update's output, computed by the first job that needs it. */
   result?: Promise<StateUpdateResult>;
 }
 
 /** A state update's new blocks and mapped records, one per partition, and how many keys it updated. */
 export interface StateUpdateResult {
-  readonly state: SharedArrayBuffer[];
+  readonly state: StatePart[];
   readonly emitted: (SharedArrayBuffer | null)[];
   readonly updated: number;
 }

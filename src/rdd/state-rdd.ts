@@ -1,4 +1,5 @@
 import { IllegalStateError } from '../errors.js';
+import type { StatePart } from '../memory/state-part.js';
 import type { StateUpdate, WindowMerge } from '../plan/task.js';
 import type { StateNode, StateUpdateResult, WindowNode } from './lineage.js';
 import { RDD } from './rdd.js';
@@ -40,8 +41,8 @@ export interface StateUpdateSpec {
   readonly partitions: number;
   readonly update: StateUpdate;
   readonly op: string;
-  /** The previous state's blocks, read when the update runs (null: no state yet). */
-  readonly prev: () => readonly SharedArrayBuffer[] | null;
+  /** The previous state's partitions, read when the update runs (null: no state yet). */
+  readonly prev: () => readonly StatePart[] | null;
 }
 
 /** @internal The state after folding `values`' `[key, value]` records into the previous state. */
@@ -66,6 +67,6 @@ export function windowRDD<T>(sc: SparkContext, spec: WindowMergeSpec): StateRDD<
 }
 
 /** @internal An RDD reading stored state blocks (a checkpoint's), one partition per block. */
-export function stateBlocksRDD<T>(sc: SparkContext, blocks: readonly SharedArrayBuffer[]): RDD<T> {
-  return new RDD<T>(sc, { kind: 'source', partitions: blocks.map((sab) => ({ kind: 'state', sab })) });
+export function stateBlocksRDD<T>(sc: SparkContext, blocks: readonly StatePart[]): RDD<T> {
+  return new RDD<T>(sc, { kind: 'source', partitions: blocks.map((part) => ({ kind: 'state', part })) });
 }

@@ -6,6 +6,7 @@ import type { RDD } from '../rdd/rdd.js';
 import { stateRDD, windowRDD, type StateRDD } from '../rdd/state-rdd.js';
 import { DStream } from './dstream.js';
 import type { StateOperatorProgress } from './listener.js';
+import { statePartBlock } from '../memory/state-part.js';
 import { countKeys } from './state-dstream.js';
 import type { StreamingContext } from './streaming-context.js';
 
@@ -85,14 +86,14 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     if (!values && !window) return undefined;
     return async () => {
       if (values) {
-        const { state } = await this.#pane(values).computeState();
+        const state = (await this.#pane(values).computeState()).state.map(statePartBlock);
         // A batch without data adds nothing and has nothing to take away: no pane to keep.
         if (countKeys(state) > 0) this.#panes.set(time, state);
       }
       let updated = 0;
       if (window) {
         const result = await window.computeState();
-        this.#window = result.state;
+        this.#window = result.state.map(statePartBlock);
         this.#windowTime = time;
         updated = result.updated;
         // Panes that have left the window, or that expired before any slide took them in.

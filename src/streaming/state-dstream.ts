@@ -1,5 +1,5 @@
 import type { OperatorCheckpoint } from '../checkpoint/checkpoint-store.js';
-import { stateBlockCount } from '../memory/state-block.js';
+import { statePartBlock, statePartCount, type StatePart } from '../memory/state-part.js';
 import type { RDD } from '../rdd/rdd.js';
 import { stateBlocksRDD, stateRDD, type StateRDD } from '../rdd/state-rdd.js';
 import type { StateUpdate } from '../plan/task.js';
@@ -36,7 +36,7 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
   readonly parents: readonly DStream<unknown>[];
   readonly #config: StateStreamConfig<K, S>;
   #initial: RDD<[K, S]> | undefined;
-  #committed: readonly SharedArrayBuffer[] | null = null;
+  #committed: readonly StatePart[] | null = null;
   #restoring: RDD<[K, S]> | undefined;
   /** @internal The stable id its state is checkpointed under; assigned by the context at start. */
   id = '';
@@ -59,9 +59,13 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
     return this.#config.op;
   }
 
-  /** @internal The committed state blocks, for checkpoints; undefined before the first batch. */
+  /**
+   * @internal The committed state as blocks, for checkpoints; undefined before the first batch.
+   * An indexed partition (the summing update's) is copied into a block: its log keeps growing
+   * past the committed version as later batches merge, and a checkpoint holds the version alone.
+   */
   snapshot(): { blocks: readonly SharedArrayBuffer[] } | undefined {
-    return this.#committed ? { blocks: this.#committed } : undefined;
+    return this.#committed ? { blocks: this.#committed.map(statePartBlock) } : undefined;
   }
 
   /**
@@ -113,9 +117,9 @@ export class StateDStream<K, S> extends DStream<[K, S]> {
   }
 }
 
-/** Keys in a state's blocks. */
-export function countKeys(blocks: readonly SharedArrayBuffer[]): number {
-  return blocks.reduce((n, b) => n + stateBlockCount(b), 0);
+/** Keys in a state's partitions. */
+export function countKeys(parts: readonly StatePart[]): number {
+  return parts.reduce((n, p) => n + statePartCount(p), 0);
 }
 
 
