@@ -1,4 +1,5 @@
 import { allocateLineSegment, LineSegmentView } from '../memory/line-segment.js';
+import type { StatePart } from '../memory/state-part.js';
 import type { Aggregator, SinkDesc, SourceDesc, Task } from '../plan/task.js';
 import { runTask } from './executor.js';
 import { reserveWasmMemory } from './wasm-split-count.js';
@@ -56,7 +57,7 @@ export function warmUp(): { counts: Map<string, number>; state: Map<string, numb
   const update = (vs: number[], last: number | null): number => vs.reduce((a, b) => a + b, 0) + (last ?? 0);
   const counts = new Map<string, number>();
   const state = new Map<string, number>();
-  let prev: (SharedArrayBuffer | null)[] = [null, null];
+  let prev: (StatePart | null)[] = [null, null];
   for (let round = 0; round < 2; round++) {
     const blocks = [map(0, half, 0), map(half, lines.length, 1)];
     prev = prev.map((p, r) => {
@@ -66,8 +67,8 @@ export function warmUp(): { counts: Map<string, number>; state: Map<string, numb
       const records = kept ? (run({ kind: 'block', sab: kept, section: 0 }, { kind: 'collect' }).value as [string, number][]) : [];
       if (round === 0) for (const [word, n] of records) counts.set(word, n);
       // The stateful one: the summing updateStateByKey merge into the previous state, and a read of the state.
-      const next = (run(shuffle, { kind: 'updateState', prev: p, op: 'updateStateByKey', update: { kind: 'update', fn: update, combineWith: add } }).value as { state: SharedArrayBuffer }).state;
-      const all = run({ kind: 'state', sab: next }, { kind: 'collect' }).value as [string, number][];
+      const next = (run(shuffle, { kind: 'updateState', prev: p, op: 'updateStateByKey', update: { kind: 'update', fn: update, combineWith: add } }).value as { state: StatePart }).state;
+      const all = run({ kind: 'state', part: next }, { kind: 'collect' }).value as [string, number][];
       if (round === 1) for (const [word, n] of all) state.set(word, n);
       return next;
     });
