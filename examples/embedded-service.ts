@@ -23,7 +23,9 @@ type Latency = [count: number, totalMs: number, maxMs: number];
 
 const sc = new SparkContext({ master: 'local[2]', appName: 'embedded-service' });
 sc.setLogLevel('WARN');
-const ssc = new StreamingContext(sc, batch);
+// Spark's default graceful-stop timeout is 10 batch intervals (2.5 s at 0.25 s batches): a service
+// on a busy machine may have more queued than that, so it gets 30 s to drain them before exiting.
+const ssc = new StreamingContext(sc, batch, { gracefulStopTimeout: 30 });
 const requests = ssc.pushStream<Request>({ maxPendingRecords: 50_000 });
 
 // `posix` runs on the worker threads: the worker imports node:path once and binds it by name.
