@@ -57,7 +57,7 @@ describe('indexed state merge (the recognised sum)', () => {
         for (const { part, pairs } of seen) expect(sorted([...readStatePart(part)])).toEqual(pairs);
         expect(sorted([...readStateBlock(statePartBlock(indexed!))])).toEqual(seen[seen.length - 1].pairs);
       }),
-      { numRuns: 60 },
+      { numRuns: 200 },
     );
     // The runs are long enough that logs fill up and get compacted, not once but many times.
     expect(compactions).toBeGreaterThan(10);

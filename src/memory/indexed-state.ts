@@ -222,7 +222,10 @@ export function buildIndexedState(
   bytes: number,
   fill: (add: (buf: Uint8Array, start: number, end: number, state: number, hash?: number) => void) => void,
 ): IndexedState {
-  const log = IndexedStateLog.create(Math.ceil((live + n) * 1.5) + 16, Math.ceil((keyBytes + bytes) * 1.5) + 64);
+  // Slack of half the state, and of at least eight batches like this one: a small state that
+  // batches rewrite in large part (a WordCount's hot words, 100 ms batches) would otherwise be
+  // compacted nearly every batch, each time a fresh log to allocate and collect.
+  const log = IndexedStateLog.create(Math.ceil((live + n) * 1.5) + 8 * n + 16, Math.ceil((keyBytes + bytes) * 1.5) + 8 * bytes + 64);
   let length = 0;
   let at = 0;
   // The keys of a block, or of a version's live entries, are distinct.
