@@ -90,14 +90,12 @@ function updateStateByKey(
   const { keys, values } = fresh;
   const matched = new Uint8Array(keys.size);
   let updated = 0;
-  // A recognised sum (`combineWith`: `fn(values, last)` is `sum(values) + (last ?? 0)` or alike)
-  // returns a number state that gets no new values as it is, so the call, with its empty array, is
-  // skipped; not for -0 or NaN, which the call may turn into 0.
+  // A recognised sum keeps an idle key's state without the call (see `keptIdle`).
   const idleKeepsState = update.combineWith !== undefined;
   if (prev) {
     scanStatePart(prev, (buf, start, end, s) => {
       const e = keys.size > 0 ? keys.find(buf, start, end, fnv1a(buf, start, end)) : -1;
-      if (e === -1 && idleKeepsState && typeof s === 'number' && s === s && !Object.is(s, -0)) {
+      if (e === -1 && idleKeepsState && keptIdle(s)) {
         out.addEncodedKey(buf, start, end, s);
         return;
       }
@@ -121,7 +119,11 @@ function updateStateByKey(
   return { state: out.seal(), emitted: null, updated };
 }
 
-/** A state the sum keeps for an idle key without calling the update (see `updateStateByKey`). */
+/**
+ * A state the recognised sum (`combineWith`: `fn(values, last)` is `sum(values) + (last ?? 0)` or
+ * alike) keeps as it is for a key with no new values, so the call, with its empty array, is
+ * skipped: a number, but not -0 or NaN, which the call may turn into 0.
+ */
 const keptIdle = (s: unknown): s is number => typeof s === 'number' && s === s && !Object.is(s, -0);
 
 /**
