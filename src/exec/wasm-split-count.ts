@@ -85,25 +85,6 @@ export function wasmKernelAvailable(): boolean {
 }
 
 /**
- * Compiles and instantiates the kernel on this thread and runs it once on a few lines, so that
- * the first batch finds both the module and its JavaScript driver ready.
- */
-export function warmWasmKernel(): void {
-  const k = kernel();
-  if (!k) return;
-  const line = new TextEncoder().encode('warm the kernel up once  é\r');
-  k.sc_reset();
-  new Uint8Array(k.memory.buffer, k.sc_separator(), 1)[0] = 0x20;
-  for (let i = 0; i < 4; i++) {
-    const at = k.sc_input(line.length, 1);
-    new Uint8Array(k.memory.buffer).set(line, at);
-    new Int32Array(k.memory.buffer, k.sc_offsets(), 2).set([0, line.length]);
-    k.sc_count_lines(1, 0, 1);
-  }
-  k.sc_results();
-}
-
-/**
  * Grows this thread's kernel memory to at least `bytes` and writes every page of it once, so that
  * a first batch of that size neither grows the memory nor takes the page faults of fresh pages
  * (measured: the first 2 MB map task after a small warm-up took 150–350 ms, later ones 15–40).
