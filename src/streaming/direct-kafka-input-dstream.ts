@@ -5,7 +5,7 @@ import { KafkaRDD, type KafkaFetchSpec } from '../rdd/kafka-rdd.js';
 import { asKafkaError } from '../exec/kafka-client.js';
 import { KafkaDriver } from './kafka-driver.js';
 import { checkDecoder, readKafkaParams, type DirectStreamConfig, type DirectStreamOptions, type KafkaParams } from './kafka-params.js';
-import { tpKey, type FromOffsets, type OffsetRange, type TopicAndPartition } from '../plan/offset-range.js';
+import { rangeCount, tpKey, type FromOffsets, type OffsetRange, type TopicAndPartition } from '../plan/offset-range.js';
 import { InputDStream } from './input-dstream.js';
 import { maxMessagesPerPartition, type PerPartitionRate } from './kafka-rate.js';
 import { directRateController, type RateController } from './rate-controller.js';
@@ -118,22 +118,20 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
       const fresh = await this.#driver.partitions(this.topics);
       await this.#addNewPartitions(fresh);
       const latest = await this.#driver.latest(this.#partitions);
-      const lags = new Map(this.#partitions.map(({ topic, partition }) => {
+      // Every partition up to its end, then cut to what the rates allow.
+      const next = this.#next!;
+      const upToEnd: OffsetRange[] = this.#partitions.map(({ topic, partition }) => {
         const k = tpKey(topic, partition);
-        return [k, (latest.get(k) ?? this.#next!.get(k)!) - this.#next!.get(k)!];
-      }));
+        const fromOffset = next.get(k)!;
+        return { topic, partition, fromOffset, untilOffset: Math.max(fromOffset, latest.get(k) ?? fromOffset) };
+      });
+      const lags = new Map(upToEnd.map((r) => [tpKey(r.topic, r.partition), rangeCount(r)]));
       const limits = maxMessagesPerPartition(this.#partitions, lags, this.#estimatedRate(), {
         batchDurationMs: this.ssc.batchDurationMs,
         maxRatePerPartition: this.#maxRate,
         minRatePerPartition: this.#minRate,
       });
-      const ranges = this.#partitions.map(({ topic, partition }) => {
-        const k = tpKey(topic, partition);
-        const from = this.#next!.get(k)!;
-        const end = latest.get(k) ?? from;
-        const cap = limits?.get(k) ?? Number.POSITIVE_INFINITY;
-        return { topic, partition, fromOffset: from, untilOffset: Math.max(from, Math.min(end, from + cap)) };
-      });
+      const ranges = upToEnd.map((r) => ({ ...r, untilOffset: Math.min(r.untilOffset, r.fromOffset + (limits?.get(tpKey(r.topic, r.partition)) ?? Infinity)) }));
       this.#planned.set(time, ranges);
       if (this.#outage) log.info(`direct Kafka stream ${this.topics.join(',')}: brokers reachable again`);
       this.#outage = false;
@@ -156,7 +154,7 @@ export class DirectKafkaInputDStream<K = string | null, V = string> extends Inpu
     // Before the first successful plan there are no positions of our own: a checkpoint keeps the
     // restored ones (a program restarted while the brokers are down must not forget them).
     if (this.#next) this.#lastRanges = { batchTime: time, ranges };
-    this.noteRecords(time, ranges.reduce((n, r) => n + (r.untilOffset - r.fromOffset), 0));
+    this.noteRecords(time, ranges.reduce((n, r) => n + rangeCount(r), 0));
     return new KafkaRDD<K, V>(this.ssc.sparkContext, ranges, this.#spec);
   }
 
