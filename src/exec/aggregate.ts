@@ -52,6 +52,16 @@ class ValueRun {
   }
 }
 
+/** `forEachEncoded` over `map`: each combiner written by `write` into the reset writer, then `fn(key)`. */
+function encodedEach<V>(map: KeyMap<V>, write: (w: ValueWriter, v: V) => void): Combiner['forEachEncoded'] {
+  return (w, fn) =>
+    map.forEach((v, k) => {
+      w.reset();
+      write(w, v);
+      fn(k);
+    });
+}
+
 const isPrimitive = (v: unknown): boolean => v === null || (typeof v !== 'object' && typeof v !== 'function');
 
 export function createCombiner(agg: KeyedAggregator): Combiner {
@@ -71,13 +81,7 @@ export function createCombiner(agg: KeyedAggregator): Combiner {
             throw new OperatorFailure(op, e);
           }
         },
-        forEachEncoded(w, fn) {
-          map.forEach((c, k) => {
-            w.reset();
-            w.write(c);
-            fn(k);
-          });
-        },
+        forEachEncoded: encodedEach(map, (w, c) => w.write(c)),
       };
     }
     case 'group': {
@@ -89,14 +93,7 @@ export function createCombiner(agg: KeyedAggregator): Combiner {
           else if (vs instanceof ValueRun) vs.add(v);
           else vs.push(v);
         },
-        forEachEncoded(w, fn) {
-          map.forEach((vs, k) => {
-            w.reset();
-            if (vs instanceof ValueRun) vs.write(w);
-            else w.write(vs);
-            fn(k);
-          });
-        },
+        forEachEncoded: encodedEach(map, (w, vs) => (vs instanceof ValueRun ? vs.write(w) : w.write(vs))),
       };
     }
     case 'cogroup': {
@@ -109,13 +106,7 @@ export function createCombiner(agg: KeyedAggregator): Combiner {
           if (!s) map.set(k, (s = Array.from({ length: sides }, () => [])));
           s[side].push(v);
         },
-        forEachEncoded(w, fn) {
-          map.forEach((s, k) => {
-            w.reset();
-            w.write(s);
-            fn(k);
-          });
-        },
+        forEachEncoded: encodedEach(map, (w, s) => w.write(s)),
       };
     }
   }
