@@ -117,18 +117,21 @@ class ShuffleWriter implements Sink {
     this.#combiner.forEachEncoded(value, (k) => {
       key.reset();
       key.write(k);
-      const r = partitionOfEncoded(key.buf, 0, key.length, this.#sections.length);
-      this.#sections[r].appendBytes(key.buf, 0, key.length);
-      this.#sections[r].appendBytes(value.buf, 0, value.length);
-      this.#counts[r]++;
+      this.#keyed(key.buf, 0, key.length).appendBytes(value.buf, 0, value.length);
     });
   }
 
   pushEncoded(bytes: Uint8Array, start: number, end: number, value: unknown): void {
+    this.#keyed(bytes, start, end).write(value);
+  }
+
+  /** The section of the encoded key `bytes[start, end)`, with the key appended and the record counted: its value goes next. */
+  #keyed(bytes: Uint8Array, start: number, end: number): ValueWriter {
     const r = partitionOfEncoded(bytes, start, end, this.#sections.length);
-    this.#sections[r].appendBytes(bytes, start, end);
-    this.#sections[r].write(value);
     this.#counts[r]++;
+    const section = this.#sections[r];
+    section.appendBytes(bytes, start, end);
+    return section;
   }
 
   result(): SharedArrayBuffer {
